@@ -1,0 +1,71 @@
+import * as path from "node:path"
+import { NodeContext } from "@effect/platform-node"
+import { Config, Effect, Layer, Logger } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+import type { ArtifactStorageError } from "../src/core/artifacts/errors.js"
+import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
+import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
+import { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.js"
+import { makeSqliteLayer, type SqlStoreError } from "./Sql.js"
+
+/** The services every configuration provides. */
+export type CoreServices = ExperimentTracker | ModelRegistry | ArtifactStore
+
+/** Options of {@link makeBasicLayer}. */
+export interface BasicLayerOptions {
+  /** Directory holding `mlops.db` and `artifacts/`; created if missing. */
+  readonly dataPath: string
+  /** SQLite durability: `NORMAL` (default; safe in WAL mode) or `FULL` (fsync on every commit). */
+  readonly synchronous?: "NORMAL" | "FULL"
+}
+
+const ensureDirectory = (dir: string) =>
+  Effect.tryPromise({
+    try: () => import("node:fs/promises").then((fs) => fs.mkdir(dir, { recursive: true })),
+    catch: (cause) => cause
+  }).pipe(Effect.orDie)
+
+/**
+ * The embedded configuration: experiment tracking and the model registry in
+ * one SQLite file, artifacts on the local disk, a readable console logger.
+ * No auth, one tenant, one node — several processes may share the directory.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ExperimentTracker } from "effect-mlops"
+ * import { makeBasicLayer } from "effect-mlops/layers"
+ *
+ * const program = Effect.flatMap(ExperimentTracker, (tracker) => tracker.createExperiment({ name: "demo" }))
+ * Effect.runPromise(program.pipe(Effect.provide(makeBasicLayer({ dataPath: "./mlops-data" }))))
+ * ```
+ */
+export const makeBasicLayer = (
+  options: BasicLayerOptions
+): Layer.Layer<CoreServices, SqlStoreError | ArtifactStorageError> => {
+  const dataPath = path.resolve(options.dataPath)
+  const Sql = Layer.unwrapEffect(
+    Effect.as(
+      ensureDirectory(dataPath),
+      makeSqliteLayer({
+        filename: path.join(dataPath, "mlops.db"),
+        ...(options.synchronous ? { synchronous: options.synchronous } : {})
+      })
+    )
+  )
+  const Tracker = ExperimentTracker.layer.pipe(Layer.provide(Sql))
+  const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
+  const Artifacts = ArtifactStore.layer(path.join(dataPath, "artifacts")).pipe(Layer.provide(NodeContext.layer))
+  return Layer.mergeAll(Tracker, Registry, Artifacts, Logger.pretty)
+}
+
+/**
+ * {@link makeBasicLayer} with the data directory from `MLOPS_DATA_DIR`
+ * (default `./mlops-data`).
+ */
+export const BasicLayer: Layer.Layer<CoreServices, SqlStoreError | ArtifactStorageError | ConfigError> =
+  Layer.unwrapEffect(
+    Effect.map(Config.string("MLOPS_DATA_DIR").pipe(Config.withDefault("./mlops-data")), (dataPath) =>
+      makeBasicLayer({ dataPath })
+    )
+  )

@@ -1,0 +1,43 @@
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { MigrationError } from "@effect/sql/Migrator"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { Effect, Layer, String } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+import type { StoreVersionTooNew } from "../src/core/errors.js"
+import { migrate } from "../src/storage/migrate.js"
+
+/** Why a SQL store could not be opened. */
+export type SqlStoreError = StoreVersionTooNew | SqlError | MigrationError | ConfigError
+
+/**
+ * An SQLite store in one file, migrated and ready: WAL (set by the client),
+ * a 30 s busy timeout so several processes can share the file, and
+ * `synchronous = NORMAL`, which in WAL mode never corrupts the database and
+ * loses at most the last transactions on power loss.
+ *
+ * @example
+ * ```ts
+ * const SqlLive = makeSqliteLayer({ filename: "./mlops-data/mlops.db" })
+ * ```
+ */
+export const makeSqliteLayer = (options: {
+  readonly filename: string
+  readonly synchronous?: "NORMAL" | "FULL"
+}): Layer.Layer<SqlClient.SqlClient, SqlStoreError> => {
+  const client = SqliteClient.layer({
+    filename: options.filename,
+    transformQueryNames: String.camelToSnake,
+    transformResultNames: String.snakeToCamel
+  })
+  const prepared = Layer.effectDiscard(
+    Effect.gen(function* () {
+      const sql = yield* SqliteClient.SqliteClient
+      yield* sql`PRAGMA busy_timeout = 30000`
+      yield* sql.unsafe(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`)
+      yield* sql`PRAGMA foreign_keys = ON`
+      yield* migrate
+    })
+  )
+  return prepared.pipe(Layer.provideMerge(client))
+}

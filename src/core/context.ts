@@ -1,0 +1,31 @@
+import { Context, Schema } from "effect"
+
+/** The tenant (workspace) a request or program acts in. Single-tenant programs never set it. */
+export const TenantId = Schema.NonEmptyTrimmedString.pipe(Schema.brand("TenantId"))
+export type TenantId = typeof TenantId.Type
+
+/**
+ * The current tenant. A `Context.Reference` with the default tenant, so core
+ * code runs unchanged in a single-tenant program; the enterprise request
+ * middleware provides it per request.
+ */
+export class CurrentTenant extends Context.Reference<CurrentTenant>()("effect-mlops/core/CurrentTenant", {
+  defaultValue: () => TenantId.make("default")
+}) {}
+
+/** Who is acting: recorded as a run's user and as the author of alias moves. */
+export class Principal extends Schema.Class<Principal>("Principal")({
+  id: Schema.String
+}) {}
+
+/**
+ * The current principal, `local` unless an authenticator provides one.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provideService(CurrentPrincipal, new Principal({ id: "alice" })))
+ * ```
+ */
+export class CurrentPrincipal extends Context.Reference<CurrentPrincipal>()("effect-mlops/core/CurrentPrincipal", {
+  defaultValue: () => new Principal({ id: "local" })
+}) {}

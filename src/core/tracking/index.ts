@@ -1,0 +1,6 @@
+export * from "./errors.js"
+export { ExperimentTracker, type ExperimentTrackerShape, type RunWriteError } from "./ExperimentTracker.js"
+export * from "./model.js"
+export { runArtifactUri, SystemTags } from "./naming.js"
+export { CurrentRun, type OpenRunError, type RunTarget } from "./Tracking.js"
+export * as Tracking from "./Tracking.js"

@@ -1,0 +1,405 @@
+import { Clock, Effect } from "effect"
+import { CurrentPrincipal } from "../context.js"
+import { InvalidArgument } from "../errors.js"
+import { checkPageSize, decodePageToken, pageOf } from "../paging.js"
+import {
+  ExperimentAlreadyExists,
+  ExperimentNotActive,
+  ExperimentNotFound,
+  ParamAlreadyLogged,
+  RunNotActive,
+  RunNotFound,
+  TagNotFound
+} from "./errors.js"
+import type { ExperimentTrackerShape } from "./ExperimentTracker.js"
+import {
+  compareExperiments,
+  compareRuns,
+  matchesExperiment,
+  matchesRun,
+  parseExperimentFilter,
+  parseExperimentOrderBy,
+  parseRunFilter,
+  parseRunOrderBy
+} from "./filter/index.js"
+import { lttb } from "./downsample.js"
+import {
+  type DatasetInput,
+  DefaultExperimentId,
+  Experiment,
+  ExperimentId,
+  type LifecycleStage,
+  Metric,
+  Param,
+  Run,
+  RunData,
+  type RunId,
+  RunInfo,
+  Tag,
+  type ViewType
+} from "./model.js"
+import { defaultArtifactLocation, generateRunName, newRunId, runArtifactUri, SystemTags } from "./naming.js"
+import {
+  compareHistory,
+  isNewerMetric,
+  type MetricRow,
+  type ValidBatch,
+  validateBatch,
+  validateExperimentName,
+  validateInputs,
+  validateKeyValue,
+  validateMetric,
+  validateRunName,
+  validateTags
+} from "./validate.js"
+import { historyDefaults, searchDefaults } from "./defaults.js"
+
+interface ExperimentState {
+  readonly experimentId: ExperimentId
+  name: string
+  artifactLocation: string
+  lifecycleStage: LifecycleStage
+  readonly creationTime: number
+  lastUpdateTime: number
+  readonly tags: Map<string, string>
+}
+
+interface RunState {
+  info: RunInfo
+  readonly params: Map<string, string>
+  readonly tags: Map<string, string>
+  readonly latest: Map<string, MetricRow>
+  readonly history: Map<string, Array<MetricRow>>
+  readonly inputs: Map<string, DatasetInput>
+  readonly batchKeys: Set<string>
+}
+
+const sortedPairs = <A>(map: Map<string, string>, make: (key: string, value: string) => A): Array<A> =>
+  Array.from(map.keys())
+    .sort()
+    .map((key) => make(key, map.get(key)!))
+
+const toExperiment = (state: ExperimentState): Experiment =>
+  new Experiment({
+    experimentId: state.experimentId,
+    name: state.name,
+    artifactLocation: state.artifactLocation,
+    lifecycleStage: state.lifecycleStage,
+    creationTime: state.creationTime,
+    lastUpdateTime: state.lastUpdateTime,
+    tags: sortedPairs(state.tags, (key, value) => new Tag({ key, value }))
+  })
+
+const toMetric = (row: MetricRow): Metric => new Metric(row)
+
+const toRun = (state: RunState): Run =>
+  new Run({
+    info: state.info,
+    data: new RunData({
+      metrics: Array.from(state.latest.keys())
+        .sort()
+        .map((key) => toMetric(state.latest.get(key)!)),
+      params: sortedPairs(state.params, (key, value) => new Param({ key, value })),
+      tags: sortedPairs(state.tags, (key, value) => new Tag({ key, value }))
+    }),
+    inputs: Array.from(state.inputs.values())
+  })
+
+const inView = (stage: LifecycleStage, viewType: ViewType | undefined): boolean =>
+  viewType === "ALL" || (viewType === "DELETED_ONLY" ? stage === "deleted" : stage === "active")
+
+const datasetKey = (input: DatasetInput): string => `${input.dataset.name}\u0000${input.dataset.digest}`
+
+/**
+ * The in-memory ExperimentTracker: the same contract as the SQL store, with
+ * state in plain maps private to one layer build. Each method validates
+ * first and then mutates synchronously, so a failed call changes nothing
+ * and concurrent fibers never observe a half-applied batch.
+ */
+export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
+  const experiments = new Map<string, ExperimentState>()
+  const runs = new Map<string, RunState>()
+  let nextExperimentId = 1
+  experiments.set(DefaultExperimentId, {
+    experimentId: DefaultExperimentId,
+    name: "Default",
+    artifactLocation: defaultArtifactLocation(DefaultExperimentId),
+    lifecycleStage: "active",
+    creationTime: 0,
+    lastUpdateTime: 0,
+    tags: new Map()
+  })
+
+  const findExperiment = (experimentId: string) => {
+    const found = experiments.get(experimentId)
+    return found ? Effect.succeed(found) : Effect.fail(new ExperimentNotFound({ experiment: experimentId }))
+  }
+  const findRun = (runId: string) => {
+    const found = runs.get(runId)
+    return found ? Effect.succeed(found) : Effect.fail(new RunNotFound({ runId }))
+  }
+  const activeRun = (runId: string) =>
+    Effect.flatMap(findRun(runId), (run) =>
+      run.info.lifecycleStage === "active" ? Effect.succeed(run) : Effect.fail(new RunNotActive({ runId }))
+    )
+  const nameTaken = (name: string) => Array.from(experiments.values()).some((e) => e.name === name)
+
+  const applyBatch = (run: RunState, batch: ValidBatch): ParamAlreadyLogged | undefined => {
+    for (const { key, value } of batch.params) {
+      const logged = run.params.get(key)
+      if (logged !== undefined && logged !== value) {
+        return new ParamAlreadyLogged({ runId: run.info.runId, key, loggedValue: logged, newValue: value })
+      }
+    }
+    for (const { key, value } of batch.params) run.params.set(key, value)
+    for (const { key, value } of batch.tags) run.tags.set(key, value)
+    for (const row of batch.metrics) {
+      let series = run.history.get(row.key)
+      if (series === undefined) {
+        series = []
+        run.history.set(row.key, series)
+      }
+      series.push(row)
+      const latest = run.latest.get(row.key)
+      if (latest === undefined || isNewerMetric(row, latest)) run.latest.set(row.key, row)
+    }
+    return undefined
+  }
+
+  const logValidBatch = (runId: RunId, batch: ValidBatch, idempotencyKey?: string) =>
+    Effect.flatMap(activeRun(runId), (run) => {
+      if (idempotencyKey !== undefined && run.batchKeys.has(idempotencyKey)) return Effect.void
+      const conflict = applyBatch(run, batch)
+      if (conflict) return Effect.fail(conflict)
+      if (idempotencyKey !== undefined) run.batchKeys.add(idempotencyKey)
+      return Effect.void
+    })
+
+  const setLifecycle = (run: RunState, stage: LifecycleStage) => {
+    run.info = new RunInfo({ ...run.info, lifecycleStage: stage })
+  }
+
+  const shape: ExperimentTrackerShape = {
+    createExperiment: Effect.fn("ExperimentTracker.createExperiment")(function* (input) {
+      const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
+      if (invalid) return yield* invalid
+      if (nameTaken(input.name)) return yield* new ExperimentAlreadyExists({ name: input.name })
+      const now = yield* Clock.currentTimeMillis
+      const experimentId = ExperimentId.make(String(nextExperimentId++))
+      const state: ExperimentState = {
+        experimentId,
+        name: input.name,
+        artifactLocation: input.artifactLocation ?? defaultArtifactLocation(experimentId),
+        lifecycleStage: "active",
+        creationTime: now,
+        lastUpdateTime: now,
+        tags: new Map((input.tags ?? []).map((t) => [t.key, t.value]))
+      }
+      experiments.set(experimentId, state)
+      return toExperiment(state)
+    }),
+
+    getExperiment: (experimentId) =>
+      findExperiment(experimentId).pipe(Effect.map(toExperiment), Effect.withSpan("ExperimentTracker.getExperiment")),
+
+    getExperimentByName: (name) => {
+      const found = Array.from(experiments.values()).find((e) => e.name === name)
+      return (found ? Effect.succeed(toExperiment(found)) : Effect.fail(new ExperimentNotFound({ experiment: name }))).pipe(
+        Effect.withSpan("ExperimentTracker.getExperimentByName")
+      )
+    },
+
+    searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
+      const filter = yield* parseExperimentFilter(query.filter ?? "")
+      const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
+      const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
+      const offset = yield* decodePageToken(query.pageToken, [query.filter, query.orderBy, query.viewType])
+      const all = Array.from(experiments.values())
+        .map(toExperiment)
+        .filter((e) => inView(e.lifecycleStage, query.viewType) && matchesExperiment(filter, e))
+        .sort(compareExperiments(orderBy))
+      return pageOf(all, offset, size, [query.filter, query.orderBy, query.viewType])
+    }),
+
+    renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
+      const invalid = validateExperimentName(newName)
+      if (invalid) return yield* invalid
+      const state = yield* findExperiment(experimentId)
+      if (state.name === newName) return
+      if (nameTaken(newName)) return yield* new ExperimentAlreadyExists({ name: newName })
+      state.name = newName
+      state.lastUpdateTime = yield* Clock.currentTimeMillis
+    }),
+
+    setExperimentTag: Effect.fn("ExperimentTracker.setExperimentTag")(function* (experimentId, key, value) {
+      const invalid = validateKeyValue(key, value)
+      if (invalid) return yield* invalid
+      const state = yield* findExperiment(experimentId)
+      state.tags.set(key, value)
+    }),
+
+    deleteExperimentTag: Effect.fn("ExperimentTracker.deleteExperimentTag")(function* (experimentId, key) {
+      const state = yield* findExperiment(experimentId)
+      state.tags.delete(key)
+    }),
+
+    deleteExperiment: Effect.fn("ExperimentTracker.deleteExperiment")(function* (experimentId) {
+      if (experimentId === DefaultExperimentId) {
+        return yield* new InvalidArgument({ field: "experimentId", reason: "the Default experiment cannot be deleted" })
+      }
+      const state = yield* findExperiment(experimentId)
+      state.lifecycleStage = "deleted"
+      state.lastUpdateTime = yield* Clock.currentTimeMillis
+      for (const run of runs.values()) {
+        if (run.info.experimentId === experimentId) setLifecycle(run, "deleted")
+      }
+    }),
+
+    restoreExperiment: Effect.fn("ExperimentTracker.restoreExperiment")(function* (experimentId) {
+      const state = yield* findExperiment(experimentId)
+      state.lifecycleStage = "active"
+      state.lastUpdateTime = yield* Clock.currentTimeMillis
+      for (const run of runs.values()) {
+        if (run.info.experimentId === experimentId) setLifecycle(run, "active")
+      }
+    }),
+
+    createRun: Effect.fn("ExperimentTracker.createRun")(function* (input) {
+      const invalid = validateRunName(input.runName ?? "") ?? validateTags(input.tags)
+      if (invalid) return yield* invalid
+      const experiment = yield* findExperiment(input.experimentId)
+      if (experiment.lifecycleStage !== "active") {
+        return yield* new ExperimentNotActive({ experimentId: input.experimentId })
+      }
+      const principal = yield* CurrentPrincipal
+      const runId = newRunId()
+      const runName = input.runName || generateRunName()
+      const userId = input.userId ?? principal.id
+      const run: RunState = {
+        info: new RunInfo({
+          runId,
+          experimentId: experiment.experimentId,
+          runName,
+          userId,
+          status: "RUNNING",
+          startTime: input.startTime ?? (yield* Clock.currentTimeMillis),
+          endTime: null,
+          artifactUri: runArtifactUri(experiment.artifactLocation, runId),
+          lifecycleStage: "active"
+        }),
+        params: new Map(),
+        tags: new Map([...(input.tags ?? []).map((t): [string, string] => [t.key, t.value]), [SystemTags.runName, runName]]),
+        latest: new Map(),
+        history: new Map(),
+        inputs: new Map(),
+        batchKeys: new Set()
+      }
+      runs.set(runId, run)
+      return toRun(run)
+    }),
+
+    getRun: (runId) => findRun(runId).pipe(Effect.map(toRun), Effect.withSpan("ExperimentTracker.getRun")),
+
+    updateRun: Effect.fn("ExperimentTracker.updateRun")(function* (runId, update) {
+      const invalid =
+        (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
+        (update.endTime === undefined || Number.isSafeInteger(update.endTime)
+          ? undefined
+          : new InvalidArgument({ field: "endTime", reason: "must be an integer number of milliseconds" }))
+      if (invalid) return yield* invalid
+      const run = yield* activeRun(runId)
+      const runName = update.runName || run.info.runName
+      run.info = new RunInfo({
+        ...run.info,
+        runName,
+        status: update.status ?? run.info.status,
+        endTime: update.endTime ?? run.info.endTime
+      })
+      if (update.runName) run.tags.set(SystemTags.runName, runName)
+      return run.info
+    }),
+
+    deleteRun: Effect.fn("ExperimentTracker.deleteRun")(function* (runId) {
+      setLifecycle(yield* findRun(runId), "deleted")
+    }),
+
+    restoreRun: Effect.fn("ExperimentTracker.restoreRun")(function* (runId) {
+      setLifecycle(yield* findRun(runId), "active")
+    }),
+
+    logParam: Effect.fn("ExperimentTracker.logParam")(function* (runId, key, value) {
+      const invalid = validateKeyValue(key, value)
+      if (invalid) return yield* invalid
+      yield* logValidBatch(runId, { metrics: [], params: [{ key, value }], tags: [] })
+    }),
+
+    logMetric: Effect.fn("ExperimentTracker.logMetric")(function* (runId, metric) {
+      const row = yield* validateMetric(metric, yield* Clock.currentTimeMillis)
+      // A batch without params cannot conflict.
+      applyBatch(yield* activeRun(runId), { metrics: [row], params: [], tags: [] })
+    }),
+
+    setTag: Effect.fn("ExperimentTracker.setTag")(function* (runId, key, value) {
+      const invalid = validateKeyValue(key, value)
+      if (invalid) return yield* invalid
+      const run = yield* activeRun(runId)
+      run.tags.set(key, value)
+      if (key === SystemTags.runName) run.info = new RunInfo({ ...run.info, runName: value })
+    }),
+
+    deleteTag: Effect.fn("ExperimentTracker.deleteTag")(function* (runId, key) {
+      const run = yield* activeRun(runId)
+      if (!run.tags.delete(key)) return yield* new TagNotFound({ runId, key })
+    }),
+
+    logBatch: Effect.fn("ExperimentTracker.logBatch")(function* (runId, batch) {
+      const valid = yield* validateBatch(batch, yield* Clock.currentTimeMillis)
+      yield* logValidBatch(runId, valid, batch.idempotencyKey)
+    }),
+
+    logInputs: Effect.fn("ExperimentTracker.logInputs")(function* (runId, datasets) {
+      const invalid = validateInputs(datasets)
+      if (invalid) return yield* invalid
+      const run = yield* activeRun(runId)
+      for (const input of datasets) {
+        if (!run.inputs.has(datasetKey(input))) run.inputs.set(datasetKey(input), input)
+      }
+    }),
+
+    getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(function* (query) {
+      const run = yield* findRun(query.runId)
+      const window = (run.history.get(query.key) ?? [])
+        .filter(
+          (p) =>
+            (query.startStep === undefined || p.step >= query.startStep) &&
+            (query.endStep === undefined || p.step <= query.endStep)
+        )
+        .sort(compareHistory)
+      if (query.maxPoints !== undefined) {
+        const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
+        return { items: lttb(window, maxPoints).map(toMetric), nextPageToken: null }
+      }
+      const size = yield* checkPageSize("maxResults", query.maxResults, historyDefaults.pageSize, historyDefaults.maxPageSize)
+      const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
+      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const page = pageOf(window, offset, size, fingerprint)
+      return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
+    }),
+
+    searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
+      const filter = yield* parseRunFilter(query.filter ?? "")
+      const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
+      const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
+      const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
+      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const experimentIds = new Set<string>(query.experimentIds)
+      const all = Array.from(runs.values())
+        .filter((r) => experimentIds.has(r.info.experimentId) && inView(r.info.lifecycleStage, query.viewType))
+        .map(toRun)
+        .filter((run) => matchesRun(filter, run))
+        .sort(compareRuns(orderBy))
+      return pageOf(all, offset, size, fingerprint)
+    })
+  }
+  return shape
+})

@@ -1,0 +1,209 @@
+import { Schema } from "effect"
+
+/**
+ * Experiment ids are decimal strings, as in MLflow, so the native and the
+ * MLflow-compatible API share one id space. `"0"` is the Default experiment.
+ */
+export const ExperimentId = Schema.String.pipe(
+  Schema.pattern(/^(0|[1-9]\d{0,17})$/, { message: () => "an experiment id is a decimal string such as \"0\"" }),
+  Schema.brand("ExperimentId")
+)
+export type ExperimentId = typeof ExperimentId.Type
+
+/** The id of the Default experiment, created by the first migration. */
+export const DefaultExperimentId: ExperimentId = ExperimentId.make("0")
+
+/** Run ids are 32 lowercase hex characters, as in MLflow. */
+export const RunId = Schema.String.pipe(
+  Schema.pattern(/^[0-9a-f]{32}$/, { message: () => "a run id is 32 lowercase hex characters" }),
+  Schema.brand("RunId")
+)
+export type RunId = typeof RunId.Type
+
+/** Milliseconds since the Unix epoch. */
+export const Millis = Schema.Int
+/** An integer training step. */
+export const Step = Schema.Int
+
+export const LifecycleStage = Schema.Literal("active", "deleted")
+export type LifecycleStage = typeof LifecycleStage.Type
+
+/** Which runs or experiments a search returns, by lifecycle stage. */
+export const ViewType = Schema.Literal("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+export type ViewType = typeof ViewType.Type
+
+export const RunStatus = Schema.Literal("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+export type RunStatus = typeof RunStatus.Type
+
+/** A key/value string pair attached to an experiment, a run or a dataset input. */
+export class Tag extends Schema.Class<Tag>("Tag")({
+  key: Schema.String,
+  value: Schema.String
+}) {}
+
+/** A run parameter; immutable once logged. */
+export class Param extends Schema.Class<Param>("Param")({
+  key: Schema.String,
+  value: Schema.String
+}) {}
+
+/**
+ * One point of a metric time series. `value` may be `NaN`, `Infinity` or
+ * `-Infinity`; every store round-trips them.
+ */
+export class Metric extends Schema.Class<Metric>("Metric")({
+  key: Schema.String,
+  value: Schema.Number,
+  timestamp: Millis,
+  step: Step
+}) {}
+
+export class Experiment extends Schema.Class<Experiment>("Experiment")({
+  experimentId: ExperimentId,
+  name: Schema.String,
+  artifactLocation: Schema.String,
+  lifecycleStage: LifecycleStage,
+  creationTime: Millis,
+  lastUpdateTime: Millis,
+  tags: Schema.Array(Tag)
+}) {}
+
+export class RunInfo extends Schema.Class<RunInfo>("RunInfo")({
+  runId: RunId,
+  experimentId: ExperimentId,
+  runName: Schema.String,
+  userId: Schema.String,
+  status: RunStatus,
+  startTime: Millis,
+  endTime: Schema.NullOr(Millis),
+  artifactUri: Schema.String,
+  lifecycleStage: LifecycleStage
+}) {}
+
+/**
+ * A dataset as a run references it (MLflow's `Dataset` message): identity is
+ * `(name, digest)` within an experiment.
+ */
+export class DatasetRef extends Schema.Class<DatasetRef>("DatasetRef")({
+  name: Schema.String,
+  digest: Schema.String,
+  sourceType: Schema.String,
+  source: Schema.String,
+  schema: Schema.optionalWith(Schema.String, { exact: true }),
+  profile: Schema.optionalWith(Schema.String, { exact: true })
+}) {}
+
+/** A dataset used by a run, with input tags such as `mlflow.data.context`. */
+export class DatasetInput extends Schema.Class<DatasetInput>("DatasetInput")({
+  dataset: DatasetRef,
+  tags: Schema.Array(Tag)
+}) {}
+
+/** The tag MLflow uses to say in which role a dataset was used ("training", "validation", ...). */
+export const DatasetContextTag = "mlflow.data.context"
+
+/** Latest metric values, params and tags of a run. */
+export class RunData extends Schema.Class<RunData>("RunData")({
+  metrics: Schema.Array(Metric),
+  params: Schema.Array(Param),
+  tags: Schema.Array(Tag)
+}) {}
+
+export class Run extends Schema.Class<Run>("Run")({
+  info: RunInfo,
+  data: RunData,
+  inputs: Schema.Array(DatasetInput)
+}) {}
+
+/** One page of results and the token for the next one (`null` on the last page). */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly nextPageToken: string | null
+}
+
+/** Schema of a {@link Page}, for transports that need to encode one. */
+export const Page = <A, I, R>(item: Schema.Schema<A, I, R>) =>
+  Schema.Struct({ items: Schema.Array(item), nextPageToken: Schema.NullOr(Schema.String) })
+
+/** Input of {@link ExperimentTrackerShape.createExperiment}. */
+export interface CreateExperiment {
+  readonly name: string
+  readonly artifactLocation?: string
+  readonly tags?: ReadonlyArray<{ readonly key: string; readonly value: string }>
+}
+
+/** Input of {@link ExperimentTrackerShape.searchExperiments}. */
+export interface SearchExperiments {
+  /** MLflow experiment filter: `name`, `creation_time`, `last_update_time` and `tags.<key>`, joined by AND. */
+  readonly filter?: string
+  readonly orderBy?: ReadonlyArray<string>
+  readonly maxResults?: number
+  readonly pageToken?: string
+  readonly viewType?: ViewType
+}
+
+/** Input of {@link ExperimentTrackerShape.createRun}. */
+export interface CreateRun {
+  readonly experimentId: ExperimentId
+  readonly runName?: string
+  readonly startTime?: number
+  readonly userId?: string
+  readonly tags?: ReadonlyArray<{ readonly key: string; readonly value: string }>
+}
+
+/** Input of {@link ExperimentTrackerShape.updateRun}. */
+export interface UpdateRun {
+  readonly status?: RunStatus
+  readonly endTime?: number
+  readonly runName?: string
+}
+
+/** A metric point as a caller logs it; `timestamp` defaults to now and `step` to 0. */
+export interface MetricInput {
+  readonly key: string
+  readonly value: number
+  readonly timestamp?: number
+  readonly step?: number
+}
+
+/** Input of {@link ExperimentTrackerShape.logBatch}. */
+export interface LogBatch {
+  readonly metrics?: ReadonlyArray<MetricInput>
+  readonly params?: ReadonlyArray<{ readonly key: string; readonly value: string }>
+  readonly tags?: ReadonlyArray<{ readonly key: string; readonly value: string }>
+  /**
+   * A client-chosen key (e.g. a UUID per batch). A batch retried with a key
+   * the store has already seen for this run is acknowledged and not stored again.
+   */
+  readonly idempotencyKey?: string
+}
+
+/** Input of {@link ExperimentTrackerShape.getMetricHistory}. */
+export interface MetricHistoryQuery {
+  readonly runId: RunId
+  readonly key: string
+  /** Inclusive step window. */
+  readonly startStep?: number
+  readonly endStep?: number
+  /** Page size when not downsampling (default 10,000). */
+  readonly maxResults?: number
+  readonly pageToken?: string
+  /**
+   * Downsample the window to at most this many points with LTTB (largest
+   * triangle three buckets), keeping the first and last point. No paging.
+   */
+  readonly maxPoints?: number
+}
+
+/** Input of {@link ExperimentTrackerShape.searchRuns}. */
+export interface SearchRuns {
+  readonly experimentIds: ReadonlyArray<ExperimentId>
+  /** MLflow 3.6 filter grammar, e.g. `metrics.acc > 0.9 AND params.lr = '0.01'`. */
+  readonly filter?: string
+  /** e.g. `["metrics.loss ASC", "attributes.start_time DESC"]`. */
+  readonly orderBy?: ReadonlyArray<string>
+  /** Default 1000, at most 50,000. */
+  readonly maxResults?: number
+  readonly pageToken?: string
+  readonly viewType?: ViewType
+}

@@ -1,0 +1,703 @@
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect } from "effect"
+import { CurrentPrincipal } from "../context.js"
+import { InvalidArgument } from "../errors.js"
+import { checkPageSize, decodePageToken, encodePageToken } from "../paging.js"
+import { withWriteTransaction } from "../../storage/transaction.js"
+import { historyDefaults, searchDefaults } from "./defaults.js"
+import { lttb } from "./downsample.js"
+import {
+  ExperimentAlreadyExists,
+  ExperimentNotActive,
+  ExperimentNotFound,
+  ParamAlreadyLogged,
+  RunNotActive,
+  RunNotFound,
+  TagNotFound
+} from "./errors.js"
+import type { ExperimentTrackerShape } from "./ExperimentTracker.js"
+import {
+  compileExperimentFilter,
+  compileExperimentOrderBy,
+  compileRunFilter,
+  compileRunOrderBy,
+  parseExperimentFilter,
+  parseExperimentOrderBy,
+  parseRunFilter,
+  parseRunOrderBy
+} from "./filter/index.js"
+import {
+  DatasetContextTag,
+  DatasetInput,
+  DatasetRef,
+  DefaultExperimentId,
+  Experiment,
+  ExperimentId,
+  type LifecycleStage,
+  Metric,
+  Param,
+  Run,
+  RunData,
+  RunId,
+  RunInfo,
+  type RunStatus,
+  Tag,
+  type ViewType
+} from "./model.js"
+import { defaultArtifactLocation, generateRunName, newRunId, runArtifactUri, SystemTags } from "./naming.js"
+import {
+  isNewerMetric,
+  type KeyValue,
+  type MetricRow,
+  type ValidBatch,
+  validateBatch,
+  validateExperimentName,
+  validateInputs,
+  validateKeyValue,
+  validateMetric,
+  validateRunName,
+  validateTags
+} from "./validate.js"
+
+interface ExperimentRow {
+  readonly experimentId: number
+  readonly name: string
+  readonly artifactLocation: string
+  readonly lifecycleStage: LifecycleStage
+  readonly creationTime: number
+  readonly lastUpdateTime: number
+}
+
+interface RunRow {
+  readonly runId: string
+  readonly experimentId: number
+  readonly name: string
+  readonly userId: string
+  readonly status: RunStatus
+  readonly startTime: number
+  readonly endTime: number | null
+  readonly lifecycleStage: LifecycleStage
+  readonly artifactUri: string
+}
+
+interface KeyValueRow extends KeyValue {
+  readonly ownerId: string | number
+}
+
+interface MetricDbRow {
+  readonly key: string
+  readonly step: number
+  readonly timestamp: number
+  readonly value: number
+  readonly isNan: number
+}
+
+interface InputRow {
+  readonly runId: string
+  readonly name: string
+  readonly digest: string
+  readonly sourceType: string
+  readonly source: string
+  readonly schema: string | null
+  readonly profile: string | null
+  readonly tags: string
+}
+
+/** Rows per multi-row INSERT: 7 columns × 500 stays far below SQLite's 32,766 bound parameters. */
+const insertChunk = 500
+
+const stagesOf = (viewType: ViewType | undefined): ReadonlyArray<LifecycleStage> =>
+  viewType === "ALL" ? ["active", "deleted"] : viewType === "DELETED_ONLY" ? ["deleted"] : ["active"]
+
+// NaN cannot be stored in SQLite (it becomes NULL): store 0 with a flag.
+const toDbValue = (value: number) => (Number.isNaN(value) ? { value: 0, isNan: 1 } : { value, isNan: 0 })
+const fromDbValue = (row: { readonly value: number; readonly isNan: number }): number =>
+  row.isNan ? Number.NaN : Number(row.value)
+
+const toMetric = (row: MetricDbRow): Metric =>
+  new Metric({ key: row.key, value: fromDbValue(row), timestamp: Number(row.timestamp), step: Number(row.step) })
+
+const toRunInfo = (row: RunRow): RunInfo =>
+  new RunInfo({
+    runId: RunId.make(row.runId),
+    experimentId: ExperimentId.make(String(row.experimentId)),
+    runName: row.name,
+    userId: row.userId,
+    status: row.status,
+    startTime: Number(row.startTime),
+    endTime: row.endTime === null ? null : Number(row.endTime),
+    artifactUri: row.artifactUri,
+    lifecycleStage: row.lifecycleStage
+  })
+
+const groupBy = <R extends { readonly ownerId: string | number }>(rows: ReadonlyArray<R>) => {
+  const groups = new Map<string, Array<R>>()
+  for (const row of rows) {
+    const key = String(row.ownerId)
+    const group = groups.get(key)
+    if (group) group.push(row)
+    else groups.set(key, [row])
+  }
+  return groups
+}
+
+const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/**
+ * The ExperimentTracker over `@effect/sql`, in portable SQL (SQLite and
+ * PostgreSQL). Every write runs in one transaction that is retried on lock
+ * conflicts, so several processes can share one store.
+ */
+export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlClient> = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const write = withWriteTransaction(sql)
+  const die = { SqlError: Effect.die } as const
+
+  // ---- reads shared by several methods
+
+  const experimentTags = (ids: ReadonlyArray<number>) =>
+    ids.length === 0
+      ? Effect.succeed(new Map<string, Array<KeyValueRow>>())
+      : sql<KeyValueRow>`SELECT experiment_id AS owner_id, key, value FROM experiment_tags
+          WHERE ${sql.in("experiment_id", ids)} ORDER BY key`.pipe(Effect.map(groupBy))
+
+  const toExperiments = (rows: ReadonlyArray<ExperimentRow>) =>
+    Effect.map(experimentTags(rows.map((r) => Number(r.experimentId))), (tags) =>
+      rows.map(
+        (row) =>
+          new Experiment({
+            experimentId: ExperimentId.make(String(row.experimentId)),
+            name: row.name,
+            artifactLocation: row.artifactLocation,
+            lifecycleStage: row.lifecycleStage,
+            creationTime: Number(row.creationTime),
+            lastUpdateTime: Number(row.lastUpdateTime),
+            tags: (tags.get(String(row.experimentId)) ?? []).map((t) => new Tag({ key: t.key, value: t.value }))
+          })
+      )
+    )
+
+  const experimentColumns = sql`experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time`
+
+  const findExperimentRow = (experimentId: string) =>
+    sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments WHERE experiment_id = ${Number(experimentId)}`.pipe(
+      Effect.flatMap((rows) =>
+        rows[0] ? Effect.succeed(rows[0]) : Effect.fail(new ExperimentNotFound({ experiment: experimentId }))
+      )
+    )
+
+  const findRunRow = (runId: string) =>
+    sql<RunRow>`SELECT * FROM runs WHERE run_id = ${runId}`.pipe(
+      Effect.flatMap((rows) => (rows[0] ? Effect.succeed(rows[0]) : Effect.fail(new RunNotFound({ runId }))))
+    )
+
+  const activeRunRow = (runId: string) =>
+    Effect.flatMap(findRunRow(runId), (row) =>
+      row.lifecycleStage === "active" ? Effect.succeed(row) : Effect.fail(new RunNotActive({ runId }))
+    )
+
+  /** Loads params, tags, latest metrics and inputs of many runs in four queries. */
+  const toRuns = (rows: ReadonlyArray<RunRow>) =>
+    Effect.gen(function* () {
+      if (rows.length === 0) return []
+      const ids = rows.map((r) => r.runId)
+      const [params, tags, metrics, inputs] = yield* Effect.all([
+        sql<KeyValueRow>`SELECT run_id AS owner_id, key, value FROM params WHERE ${sql.in("run_id", ids)} ORDER BY key`,
+        sql<KeyValueRow>`SELECT run_id AS owner_id, key, value FROM tags WHERE ${sql.in("run_id", ids)} ORDER BY key`,
+        sql<MetricDbRow & { readonly ownerId: string }>`SELECT run_id AS owner_id, key, step, timestamp, value, is_nan
+          FROM latest_metrics WHERE ${sql.in("run_id", ids)} ORDER BY key`,
+        sql<InputRow & { readonly ownerId: string }>`SELECT i.run_id AS owner_id, d.name, d.digest, d.source_type,
+            d.source, d.schema, d.profile, i.tags
+          FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id
+          WHERE ${sql.in("i.run_id", ids)} ORDER BY i.position`
+      ])
+      const paramsBy = groupBy(params)
+      const tagsBy = groupBy(tags)
+      const metricsBy = groupBy(metrics)
+      const inputsBy = groupBy(inputs)
+      return rows.map(
+        (row) =>
+          new Run({
+            info: toRunInfo(row),
+            data: new RunData({
+              metrics: (metricsBy.get(row.runId) ?? []).map(toMetric),
+              params: (paramsBy.get(row.runId) ?? []).map((p) => new Param({ key: p.key, value: p.value })),
+              tags: (tagsBy.get(row.runId) ?? []).map((t) => new Tag({ key: t.key, value: t.value }))
+            }),
+            inputs: (inputsBy.get(row.runId) ?? []).map(
+              (input) =>
+                new DatasetInput({
+                  dataset: new DatasetRef({
+                    name: input.name,
+                    digest: input.digest,
+                    sourceType: input.sourceType,
+                    source: input.source,
+                    ...(input.schema === null ? {} : { schema: input.schema }),
+                    ...(input.profile === null ? {} : { profile: input.profile })
+                  }),
+                  tags: (JSON.parse(input.tags) as Array<KeyValue>).map((t) => new Tag(t))
+                })
+            )
+          })
+      )
+    })
+
+  // ---- writes
+
+  const upsertTags = (table: "tags" | "experiment_tags", owner: "run_id" | "experiment_id", id: string | number, tags: ReadonlyArray<KeyValue>) =>
+    Effect.forEach(
+      chunks(tags, insertChunk),
+      (chunk) =>
+        sql`INSERT INTO ${sql(table)} ${sql.insert(chunk.map((t) => ({ [owner]: id, key: t.key, value: t.value })))}
+          ON CONFLICT (${sql(owner)}, key) DO UPDATE SET value = excluded.value`,
+      { discard: true }
+    )
+
+  /** Applies a validated batch inside the caller's transaction. */
+  const applyBatch = (runId: string, batch: ValidBatch) =>
+    Effect.gen(function* () {
+      if (batch.params.length > 0) {
+        const logged = yield* sql<KeyValue>`SELECT key, value FROM params
+          WHERE run_id = ${runId} AND ${sql.in("key", batch.params.map((p) => p.key))}`
+        const byKey = new Map(logged.map((p) => [p.key, p.value]))
+        for (const { key, value } of batch.params) {
+          const loggedValue = byKey.get(key)
+          if (loggedValue !== undefined && loggedValue !== value) {
+            return yield* new ParamAlreadyLogged({ runId, key, loggedValue, newValue: value })
+          }
+        }
+        const fresh = batch.params.filter((p) => !byKey.has(p.key))
+        if (fresh.length > 0) {
+          yield* sql`INSERT INTO params ${sql.insert(fresh.map((p) => ({ runId, key: p.key, value: p.value })))}`
+        }
+      }
+      if (batch.tags.length > 0) yield* upsertTags("tags", "run_id", runId, batch.tags)
+      if (batch.metrics.length > 0) {
+        const latest = new Map<string, MetricRow>()
+        for (const row of batch.metrics) {
+          const current = latest.get(row.key)
+          if (current === undefined || isNewerMetric(row, current)) latest.set(row.key, row)
+        }
+        for (const chunk of chunks(batch.metrics, insertChunk)) {
+          yield* sql`INSERT INTO metrics ${sql.insert(
+            chunk.map((m) => ({ runId, key: m.key, step: m.step, timestamp: m.timestamp, ...toDbValue(m.value) }))
+          )}`
+        }
+        // Keep the newer point: larger step, then timestamp, then value (a NaN never replaces a number).
+        yield* sql`INSERT INTO latest_metrics ${sql.insert(
+          Array.from(latest.values(), (m) => ({ runId, key: m.key, step: m.step, timestamp: m.timestamp, ...toDbValue(m.value) }))
+        )}
+          ON CONFLICT (run_id, key) DO UPDATE SET
+            step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+          WHERE excluded.step > latest_metrics.step
+            OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
+              OR (excluded.timestamp = latest_metrics.timestamp AND excluded.is_nan = 0
+                AND (latest_metrics.is_nan = 1 OR excluded.value > latest_metrics.value))))`
+      }
+    })
+
+  const logValidBatch = (runId: RunId, batch: ValidBatch, idempotencyKey: string | undefined) =>
+    write(
+      Effect.gen(function* () {
+        yield* activeRunRow(runId)
+        if (idempotencyKey !== undefined) {
+          const seen = yield* sql`SELECT 1 AS seen FROM batch_keys WHERE run_id = ${runId} AND idempotency_key = ${idempotencyKey}`
+          if (seen.length > 0) return
+          yield* sql`INSERT INTO batch_keys ${sql.insert({ runId, idempotencyKey, createdAt: yield* Clock.currentTimeMillis })}`
+        }
+        yield* applyBatch(runId, batch)
+      })
+    )
+
+  const setRunLifecycle = (runId: RunId, stage: LifecycleStage) =>
+    write(
+      Effect.gen(function* () {
+        yield* findRunRow(runId)
+        const deletedTime = stage === "deleted" ? yield* Clock.currentTimeMillis : null
+        yield* sql`UPDATE runs SET lifecycle_stage = ${stage}, deleted_time = ${deletedTime} WHERE run_id = ${runId}`
+      })
+    )
+
+  const setExperimentLifecycle = (experimentId: ExperimentId, stage: LifecycleStage) =>
+    write(
+      Effect.gen(function* () {
+        yield* findExperimentRow(experimentId)
+        const now = yield* Clock.currentTimeMillis
+        const id = Number(experimentId)
+        yield* sql`UPDATE experiments SET lifecycle_stage = ${stage}, last_update_time = ${now} WHERE experiment_id = ${id}`
+        yield* sql`UPDATE runs SET lifecycle_stage = ${stage}, deleted_time = ${stage === "deleted" ? now : null}
+          WHERE experiment_id = ${id}`
+      })
+    )
+
+  const shape: ExperimentTrackerShape = {
+    createExperiment: Effect.fn("ExperimentTracker.createExperiment")(
+      function* (input) {
+        const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
+        if (invalid) return yield* invalid
+        const now = yield* Clock.currentTimeMillis
+        const row = yield* write(
+          Effect.gen(function* () {
+            const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${input.name}`
+            if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: input.name })
+            const [inserted] = yield* sql<{ readonly experimentId: number }>`INSERT INTO experiments ${sql.insert({
+              name: input.name,
+              artifactLocation: input.artifactLocation ?? "",
+              lifecycleStage: "active",
+              creationTime: now,
+              lastUpdateTime: now
+            })} RETURNING experiment_id`
+            const id = Number(inserted!.experimentId)
+            if (input.artifactLocation === undefined) {
+              yield* sql`UPDATE experiments SET artifact_location = ${defaultArtifactLocation(String(id))}
+                WHERE experiment_id = ${id}`
+            }
+            if (input.tags && input.tags.length > 0) yield* upsertTags("experiment_tags", "experiment_id", id, input.tags)
+            const row: ExperimentRow = {
+              experimentId: id,
+              name: input.name,
+              artifactLocation: input.artifactLocation ?? defaultArtifactLocation(String(id)),
+              lifecycleStage: "active",
+              creationTime: now,
+              lastUpdateTime: now
+            }
+            return row
+          })
+        )
+        const [experiment] = yield* toExperiments([row])
+        return experiment!
+      },
+      Effect.catchTags(die)
+    ),
+
+    getExperiment: Effect.fn("ExperimentTracker.getExperiment")(
+      function* (experimentId) {
+        const [experiment] = yield* toExperiments([yield* findExperimentRow(experimentId)])
+        return experiment!
+      },
+      Effect.catchTags(die)
+    ),
+
+    getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(
+      function* (name) {
+        const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments WHERE name = ${name}`
+        if (rows.length === 0) return yield* new ExperimentNotFound({ experiment: name })
+        const [experiment] = yield* toExperiments(rows)
+        return experiment!
+      },
+      Effect.catchTags(die)
+    ),
+
+    searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(
+      function* (query = {}) {
+        const filter = yield* parseExperimentFilter(query.filter ?? "")
+        const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
+        const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
+        const fingerprint = [query.filter, query.orderBy, query.viewType]
+        const offset = yield* decodePageToken(query.pageToken, fingerprint)
+        const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments e
+          WHERE ${sql.in("e.lifecycle_stage", stagesOf(query.viewType))} AND ${compileExperimentFilter(sql, filter)}
+          ORDER BY ${compileExperimentOrderBy(sql, orderBy)}
+          LIMIT ${size + 1} OFFSET ${offset}`
+        const items = yield* toExperiments(rows.slice(0, size))
+        return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
+      },
+      Effect.catchTags(die)
+    ),
+
+    renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(
+      function* (experimentId, newName) {
+        const invalid = validateExperimentName(newName)
+        if (invalid) return yield* invalid
+        yield* write(
+          Effect.gen(function* () {
+            const row = yield* findExperimentRow(experimentId)
+            if (row.name === newName) return
+            const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${newName}`
+            if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: newName })
+            yield* sql`UPDATE experiments SET name = ${newName}, last_update_time = ${yield* Clock.currentTimeMillis}
+              WHERE experiment_id = ${Number(experimentId)}`
+          })
+        )
+      },
+      Effect.catchTags(die)
+    ),
+
+    setExperimentTag: Effect.fn("ExperimentTracker.setExperimentTag")(
+      function* (experimentId, key, value) {
+        const invalid = validateKeyValue(key, value)
+        if (invalid) return yield* invalid
+        yield* write(
+          Effect.zipRight(
+            findExperimentRow(experimentId),
+            upsertTags("experiment_tags", "experiment_id", Number(experimentId), [{ key, value }])
+          )
+        )
+      },
+      Effect.catchTags(die)
+    ),
+
+    deleteExperimentTag: Effect.fn("ExperimentTracker.deleteExperimentTag")(
+      function* (experimentId, key) {
+        yield* write(
+          Effect.zipRight(
+            findExperimentRow(experimentId),
+            sql`DELETE FROM experiment_tags WHERE experiment_id = ${Number(experimentId)} AND key = ${key}`
+          )
+        )
+      },
+      Effect.catchTags(die)
+    ),
+
+    deleteExperiment: Effect.fn("ExperimentTracker.deleteExperiment")(
+      function* (experimentId) {
+        if (experimentId === DefaultExperimentId) {
+          return yield* new InvalidArgument({ field: "experimentId", reason: "the Default experiment cannot be deleted" })
+        }
+        yield* setExperimentLifecycle(experimentId, "deleted")
+      },
+      Effect.catchTags(die)
+    ),
+
+    restoreExperiment: Effect.fn("ExperimentTracker.restoreExperiment")(
+      function* (experimentId) {
+        yield* setExperimentLifecycle(experimentId, "active")
+      },
+      Effect.catchTags(die)
+    ),
+
+    createRun: Effect.fn("ExperimentTracker.createRun")(
+      function* (input) {
+        const invalid = validateRunName(input.runName ?? "") ?? validateTags(input.tags)
+        if (invalid) return yield* invalid
+        const principal = yield* CurrentPrincipal
+        const startTime = input.startTime ?? (yield* Clock.currentTimeMillis)
+        const runId = newRunId()
+        const runName = input.runName || generateRunName()
+        const row = yield* write(
+          Effect.gen(function* () {
+            const experiment = yield* findExperimentRow(input.experimentId)
+            if (experiment.lifecycleStage !== "active") {
+              return yield* new ExperimentNotActive({ experimentId: input.experimentId })
+            }
+            const row: RunRow = {
+              runId,
+              experimentId: Number(experiment.experimentId),
+              name: runName,
+              userId: input.userId ?? principal.id,
+              status: "RUNNING",
+              startTime,
+              endTime: null,
+              lifecycleStage: "active",
+              artifactUri: runArtifactUri(experiment.artifactLocation, runId)
+            }
+            yield* sql`INSERT INTO runs ${sql.insert({ ...row })}`
+            yield* upsertTags("tags", "run_id", runId, [...(input.tags ?? []), { key: SystemTags.runName, value: runName }])
+            return row
+          })
+        )
+        const [run] = yield* toRuns([row])
+        return run!
+      },
+      Effect.catchTags(die)
+    ),
+
+    getRun: Effect.fn("ExperimentTracker.getRun")(
+      function* (runId) {
+        const [run] = yield* toRuns([yield* findRunRow(runId)])
+        return run!
+      },
+      Effect.catchTags(die)
+    ),
+
+    updateRun: Effect.fn("ExperimentTracker.updateRun")(
+      function* (runId, update) {
+        const invalid =
+          (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
+          (update.endTime === undefined || Number.isSafeInteger(update.endTime)
+            ? undefined
+            : new InvalidArgument({ field: "endTime", reason: "must be an integer number of milliseconds" }))
+        if (invalid) return yield* invalid
+        const row = yield* write(
+          Effect.gen(function* () {
+            const current = yield* activeRunRow(runId)
+            const next: RunRow = {
+              ...current,
+              name: update.runName || current.name,
+              status: update.status ?? current.status,
+              endTime: update.endTime ?? current.endTime
+            }
+            yield* sql`UPDATE runs SET name = ${next.name}, status = ${next.status}, end_time = ${next.endTime}
+              WHERE run_id = ${runId}`
+            if (update.runName) yield* upsertTags("tags", "run_id", runId, [{ key: SystemTags.runName, value: next.name }])
+            return next
+          })
+        )
+        return toRunInfo(row)
+      },
+      Effect.catchTags(die)
+    ),
+
+    deleteRun: Effect.fn("ExperimentTracker.deleteRun")(
+      function* (runId) {
+        yield* setRunLifecycle(runId, "deleted")
+      },
+      Effect.catchTags(die)
+    ),
+
+    restoreRun: Effect.fn("ExperimentTracker.restoreRun")(
+      function* (runId) {
+        yield* setRunLifecycle(runId, "active")
+      },
+      Effect.catchTags(die)
+    ),
+
+    logParam: Effect.fn("ExperimentTracker.logParam")(
+      function* (runId, key, value) {
+        const invalid = validateKeyValue(key, value)
+        if (invalid) return yield* invalid
+        yield* logValidBatch(runId, { metrics: [], params: [{ key, value }], tags: [] }, undefined)
+      },
+      Effect.catchTags(die)
+    ),
+
+    logMetric: Effect.fn("ExperimentTracker.logMetric")(
+      function* (runId, metric) {
+        const row = yield* validateMetric(metric, yield* Clock.currentTimeMillis)
+        yield* write(Effect.zipRight(activeRunRow(runId), applyBatch(runId, { metrics: [row], params: [], tags: [] })))
+      },
+      // A batch without params cannot conflict.
+      Effect.catchTags({ ...die, ParamAlreadyLogged: Effect.die })
+    ),
+
+    setTag: Effect.fn("ExperimentTracker.setTag")(
+      function* (runId, key, value) {
+        const invalid = validateKeyValue(key, value)
+        if (invalid) return yield* invalid
+        yield* write(
+          Effect.gen(function* () {
+            yield* activeRunRow(runId)
+            yield* upsertTags("tags", "run_id", runId, [{ key, value }])
+            if (key === SystemTags.runName) yield* sql`UPDATE runs SET name = ${value} WHERE run_id = ${runId}`
+          })
+        )
+      },
+      Effect.catchTags(die)
+    ),
+
+    deleteTag: Effect.fn("ExperimentTracker.deleteTag")(
+      function* (runId, key) {
+        yield* write(
+          Effect.gen(function* () {
+            yield* activeRunRow(runId)
+            const found = yield* sql`SELECT 1 AS found FROM tags WHERE run_id = ${runId} AND key = ${key}`
+            if (found.length === 0) return yield* new TagNotFound({ runId, key })
+            yield* sql`DELETE FROM tags WHERE run_id = ${runId} AND key = ${key}`
+          })
+        )
+      },
+      Effect.catchTags(die)
+    ),
+
+    logBatch: Effect.fn("ExperimentTracker.logBatch")(
+      function* (runId, batch) {
+        const valid = yield* validateBatch(batch, yield* Clock.currentTimeMillis)
+        yield* logValidBatch(runId, valid, batch.idempotencyKey)
+      },
+      Effect.catchTags(die)
+    ),
+
+    logInputs: Effect.fn("ExperimentTracker.logInputs")(
+      function* (runId, datasets) {
+        const invalid = validateInputs(datasets)
+        if (invalid) return yield* invalid
+        yield* write(
+          Effect.gen(function* () {
+            const run = yield* activeRunRow(runId)
+            const [{ count } = { count: 0 }] = yield* sql<{ readonly count: number }>`SELECT COUNT(*) AS count
+              FROM run_inputs WHERE run_id = ${runId}`
+            let position = Number(count)
+            for (const { dataset, tags } of datasets) {
+              const existing = yield* sql<{ readonly datasetId: string }>`SELECT dataset_id FROM datasets
+                WHERE experiment_id = ${run.experimentId} AND name = ${dataset.name} AND digest = ${dataset.digest}`
+              const datasetId = existing[0]?.datasetId ?? newRunId()
+              if (existing.length === 0) {
+                yield* sql`INSERT INTO datasets ${sql.insert({
+                  datasetId,
+                  experimentId: run.experimentId,
+                  name: dataset.name,
+                  digest: dataset.digest,
+                  sourceType: dataset.sourceType,
+                  source: dataset.source,
+                  schema: dataset.schema ?? null,
+                  profile: dataset.profile ?? null
+                })}`
+              }
+              yield* sql`INSERT INTO run_inputs ${sql.insert({
+                runId,
+                datasetId,
+                context: tags.find((t) => t.key === DatasetContextTag)?.value ?? null,
+                tags: JSON.stringify(tags.map((t) => ({ key: t.key, value: t.value }))),
+                position: position++
+              })} ON CONFLICT (run_id, dataset_id) DO NOTHING`
+            }
+          })
+        )
+      },
+      Effect.catchTags(die)
+    ),
+
+    getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(
+      function* (query) {
+        yield* findRunRow(query.runId)
+        const window = sql.and([
+          sql`run_id = ${query.runId}`,
+          sql`key = ${query.key}`,
+          ...(query.startStep === undefined ? [] : [sql`step >= ${query.startStep}`]),
+          ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`])
+        ])
+        if (query.maxPoints !== undefined) {
+          const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
+          const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
+            WHERE ${window} ORDER BY step, timestamp`
+          return { items: lttb(rows.map(toMetric), maxPoints), nextPageToken: null }
+        }
+        const size = yield* checkPageSize("maxResults", query.maxResults, historyDefaults.pageSize, historyDefaults.maxPageSize)
+        const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
+        const offset = yield* decodePageToken(query.pageToken, fingerprint)
+        const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
+          WHERE ${window} ORDER BY step, timestamp LIMIT ${size + 1} OFFSET ${offset}`
+        return {
+          items: rows.slice(0, size).map(toMetric),
+          nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null
+        }
+      },
+      Effect.catchTags(die)
+    ),
+
+    searchRuns: Effect.fn("ExperimentTracker.searchRuns")(
+      function* (query) {
+        const filter = yield* parseRunFilter(query.filter ?? "")
+        const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
+        const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
+        const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
+        const offset = yield* decodePageToken(query.pageToken, fingerprint)
+        if (query.experimentIds.length === 0) return { items: [], nextPageToken: null }
+        const rows = yield* sql<RunRow>`SELECT r.* FROM runs r
+          WHERE ${sql.in("r.experiment_id", query.experimentIds.map(Number))}
+            AND ${sql.in("r.lifecycle_stage", stagesOf(query.viewType))}
+            AND ${compileRunFilter(sql, filter)}
+          ORDER BY ${compileRunOrderBy(sql, orderBy)}
+          LIMIT ${size + 1} OFFSET ${offset}`
+        const items = yield* toRuns(rows.slice(0, size))
+        return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
+      },
+      Effect.catchTags(die)
+    )
+  }
+  return shape
+})

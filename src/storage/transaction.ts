@@ -1,0 +1,40 @@
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Schedule } from "effect"
+
+// SQLite: another process holds the write lock past busy_timeout, or our read
+// snapshot went stale before we wrote (BUSY_SNAPSHOT, which busy_timeout never
+// waits on). PostgreSQL: serialization failure and deadlock. All are safe to
+// retry because the transaction was rolled back.
+const retryableCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED", "40001", "40P01"])
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined
+
+/** Whether a `SqlError` is a transient lock conflict that a retry of the whole transaction resolves. */
+export const isRetryableSqlError = (error: SqlError): boolean => {
+  const code = codeOf(error.cause)
+  return code !== undefined && retryableCodes.has(code)
+}
+
+const retryPolicy = Schedule.exponential("5 millis", 1.5).pipe(
+  Schedule.jittered,
+  Schedule.either(Schedule.spaced("250 millis")),
+  Schedule.upTo("60 seconds")
+)
+
+/**
+ * Runs `effect` in a transaction and retries the whole transaction on lock
+ * conflicts, so several writers (fibers or processes) never see `SQLITE_BUSY`.
+ */
+export const withWriteTransaction =
+  (sql: SqlClient.SqlClient) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    sql.withTransaction(effect).pipe(
+      Effect.retry({ schedule: retryPolicy, while: (error) => isSqlError(error) && isRetryableSqlError(error) })
+    )
+
+const isSqlError = (error: unknown): error is SqlError =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "SqlError"
