@@ -1,9 +1,20 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
+const local = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
 export default defineConfig({
+  resolve: {
+    // The examples import the package by name, exactly as a user's code does.
+    alias: {
+      "effect-mlops/layers": local("./layers/index.ts"),
+      "effect-mlops/testing": local("./src/testing/index.ts"),
+      "effect-mlops": local("./src/index.ts")
+    }
+  },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 120_000
   }
 })

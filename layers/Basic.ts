@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Config, Effect, Layer, Logger } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import type { ArtifactStorageError } from "../src/core/artifacts/errors.js"
@@ -18,12 +18,6 @@ export interface BasicLayerOptions {
   /** SQLite durability: `NORMAL` (default; safe in WAL mode) or `FULL` (fsync on every commit). */
   readonly synchronous?: "NORMAL" | "FULL"
 }
-
-const ensureDirectory = (dir: string) =>
-  Effect.tryPromise({
-    try: () => import("node:fs/promises").then((fs) => fs.mkdir(dir, { recursive: true })),
-    catch: (cause) => cause
-  }).pipe(Effect.orDie)
 
 /**
  * The embedded configuration: experiment tracking and the model registry in
@@ -44,15 +38,10 @@ export const makeBasicLayer = (
   options: BasicLayerOptions
 ): Layer.Layer<CoreServices, SqlStoreError | ArtifactStorageError> => {
   const dataPath = path.resolve(options.dataPath)
-  const Sql = Layer.unwrapEffect(
-    Effect.as(
-      ensureDirectory(dataPath),
-      makeSqliteLayer({
-        filename: path.join(dataPath, "mlops.db"),
-        ...(options.synchronous ? { synchronous: options.synchronous } : {})
-      })
-    )
-  )
+  const Sql = makeSqliteLayer({
+    filename: path.join(dataPath, "mlops.db"),
+    ...(options.synchronous ? { synchronous: options.synchronous } : {})
+  })
   const Tracker = ExperimentTracker.layer.pipe(Layer.provide(Sql))
   const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const Artifacts = ArtifactStore.layer(path.join(dataPath, "artifacts")).pipe(Layer.provide(NodeContext.layer))

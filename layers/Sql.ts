@@ -1,8 +1,10 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { MigrationError } from "@effect/sql/Migrator"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Layer, String } from "effect"
+import { Effect, Layer, String as Str } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import type { StoreVersionTooNew } from "../src/core/errors.js"
 import { migrate } from "../src/storage/migrate.js"
@@ -27,8 +29,8 @@ export const makeSqliteLayer = (options: {
 }): Layer.Layer<SqlClient.SqlClient, SqlStoreError> => {
   const client = SqliteClient.layer({
     filename: options.filename,
-    transformQueryNames: String.camelToSnake,
-    transformResultNames: String.snakeToCamel
+    transformQueryNames: Str.camelToSnake,
+    transformResultNames: Str.snakeToCamel
   })
   const prepared = Layer.effectDiscard(
     Effect.gen(function* () {
@@ -39,5 +41,12 @@ export const makeSqliteLayer = (options: {
       yield* migrate
     })
   )
-  return prepared.pipe(Layer.provideMerge(client))
+  // better-sqlite3 does not create missing parent directories.
+  const directory = Layer.effectDiscard(
+    Effect.sync(() => {
+      if (options.filename !== ":memory:")
+        fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true })
+    })
+  )
+  return prepared.pipe(Layer.provideMerge(client), Layer.provide(directory))
 }

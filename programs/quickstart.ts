@@ -7,7 +7,8 @@
  * alias `champion`. Running it again adds runs and a version.
  */
 import * as path from "node:path"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Config, Console, Effect, Layer } from "effect"
 import {
   ArtifactStore,

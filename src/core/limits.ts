@@ -74,8 +74,10 @@ export const checkName = (
   maxLength: number,
   options: { readonly allowEmpty?: boolean } = {}
 ): InvalidArgument | LimitExceeded | undefined => {
-  if (!options.allowEmpty && name.trim().length === 0) return new InvalidArgument({ field, reason: "must not be empty" })
-  if (name.length > maxLength) return new LimitExceeded({ field, limit: maxLength, actual: name.length, unit: "characters" })
+  if (!options.allowEmpty && name.trim().length === 0)
+    return new InvalidArgument({ field, reason: "must not be empty" })
+  if (name.length > maxLength)
+    return new LimitExceeded({ field, limit: maxLength, actual: name.length, unit: "characters" })
   return undefined
 }
 

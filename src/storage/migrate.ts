@@ -20,33 +20,41 @@ const runMigrator = Migrator.make({})({ loader: Migrator.fromRecord(migrations),
  * the Migrator inside that transaction (its own transaction nests as a
  * savepoint). On PostgreSQL the Migrator's `LOCK TABLE` does the same job.
  */
-export const migrate: Effect.Effect<void, StoreVersionTooNew | SqlError | Migrator.MigrationError, SqlClient.SqlClient> =
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    yield* sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`
-    yield* sql.withTransaction(
-      Effect.gen(function* () {
-        yield* sql.onDialectOrElse({
-          pg: () => sql`LOCK TABLE effect_mlops_lock IN ACCESS EXCLUSIVE MODE`,
-          orElse: () => sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
-        })
-        const version = yield* currentSchemaVersion
-        if (version > latestSchemaVersion) {
-          return yield* new StoreVersionTooNew({ storeVersion: version, supportedVersion: latestSchemaVersion })
-        }
-        yield* runMigrator
+export const migrate: Effect.Effect<
+  void,
+  StoreVersionTooNew | SqlError | Migrator.MigrationError,
+  SqlClient.SqlClient
+> = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`
+  yield* sql.withTransaction(
+    Effect.gen(function* () {
+      yield* sql.onDialectOrElse({
+        pg: () => sql`LOCK TABLE effect_mlops_lock IN ACCESS EXCLUSIVE MODE`,
+        orElse: () => sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
       })
-    )
-  }).pipe(Effect.withSpan("Storage.migrate"))
+      const version = yield* currentSchemaVersion
+      if (version > latestSchemaVersion) {
+        return yield* new StoreVersionTooNew({ storeVersion: version, supportedVersion: latestSchemaVersion })
+      }
+      yield* runMigrator
+    })
+  )
+}).pipe(Effect.withSpan("Storage.migrate"))
 
 /** The store's schema version: the highest applied migration, 0 for an empty store. */
 export const currentSchemaVersion: Effect.Effect<number, SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const exists = yield* sql.onDialectOrElse({
     pg: () => sql<{ readonly found: unknown }>`SELECT to_regclass(${migrationsTable}) AS found`,
-    orElse: () => sql<{ readonly found: unknown }>`SELECT name AS found FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
+    orElse: () =>
+      sql<{
+        readonly found: unknown
+      }>`SELECT name AS found FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
   })
   if (exists.length === 0 || exists[0]?.found === null || exists[0]?.found === undefined) return 0
-  const rows = yield* sql<{ readonly version: number | null }>`SELECT MAX(migration_id) AS version FROM ${sql(migrationsTable)}`.withoutTransform
+  const rows = yield* sql<{
+    readonly version: number | null
+  }>`SELECT MAX(migration_id) AS version FROM ${sql(migrationsTable)}`.withoutTransform
   return Number(rows[0]?.version ?? 0)
 })

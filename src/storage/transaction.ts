@@ -32,9 +32,9 @@ const retryPolicy = Schedule.exponential("5 millis", 1.5).pipe(
 export const withWriteTransaction =
   (sql: SqlClient.SqlClient) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-    sql.withTransaction(effect).pipe(
-      Effect.retry({ schedule: retryPolicy, while: (error) => isSqlError(error) && isRetryableSqlError(error) })
-    )
+    sql
+      .withTransaction(effect)
+      .pipe(Effect.retry({ schedule: retryPolicy, while: (error) => isSqlError(error) && isRetryableSqlError(error) }))
 
 const isSqlError = (error: unknown): error is SqlError =>
   typeof error === "object" && error !== null && "_tag" in error && error._tag === "SqlError"

@@ -11,7 +11,7 @@ export type PathKind = "file" | "dir" | "none"
 
 const encoder = new TextEncoder()
 
-export const concatBytes = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+const concatBytes = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0))
   let offset = 0
   for (const chunk of chunks) {

@@ -126,7 +126,13 @@ export const make = (
         const bytes = fs.stream(dataFile(artifactPath)).pipe(Stream.mapError(storageError(artifactPath, "stat")))
         const meta = yield* consumeHashed(bytes, () => Effect.void)
         const { tmp } = yield* writeMetaTemp(artifactPath, meta)
-        yield* fs.rename(tmp, metaFile(artifactPath)).pipe(storageFailure(artifactPath, "stat"))
+        yield* Effect.all(
+          [
+            fs.makeDirectory(path.dirname(metaFile(artifactPath)), { recursive: true }),
+            fs.rename(tmp, metaFile(artifactPath))
+          ],
+          { discard: true }
+        ).pipe(storageFailure(artifactPath, "stat"))
         return meta
       },
       Effect.scoped,
@@ -163,7 +169,10 @@ export const make = (
       const artifactPath = yield* normalizeArtifactPath(rawPath)
       yield* checkPlacement(artifactPath, kindOf)
       const written = yield* writeTemp(artifactPath, (file) =>
-        consumeHashed(data, (chunk) => file.writeAll(chunk).pipe(storageFailure(artifactPath, "put")))
+        consumeHashed(data, (chunk) =>
+          // writeAll reports an empty chunk as WriteZero.
+          chunk.length === 0 ? Effect.void : file.writeAll(chunk).pipe(storageFailure(artifactPath, "put"))
+        )
       )
       const meta = yield* writeMetaTemp(artifactPath, written.result)
       yield* commit(artifactPath, written.tmp, meta.tmp)
@@ -237,9 +246,9 @@ export const make = (
       }
     })
 
-    const remove = Effect.fn("ArtifactStore.delete")(function* (rawPath: string) {
-      const artifactPath = yield* normalizeArtifactPath(rawPath)
-      yield* Effect.gen(function* () {
+    const remove = Effect.fn("ArtifactStore.delete")(
+      function* (rawPath: string) {
+        const artifactPath = yield* normalizeArtifactPath(rawPath)
         if ((yield* kindOf(artifactPath)) === "none") return yield* new ArtifactNotFound({ path: artifactPath })
         // Metadata first: a crash in between leaves bytes without metadata, which stat repairs,
         // whereas orphaned metadata would block a later put under the same name.
@@ -252,8 +261,10 @@ export const make = (
           ],
           { discard: true }
         ).pipe(storageFailure(artifactPath, "delete"))
-      }).pipe(lock.withPermits(1), Effect.uninterruptible)
-    })
+      },
+      lock.withPermits(1),
+      Effect.uninterruptible
+    )
 
     return withByteHelpers({ put, get, stat, list, delete: remove })
   })

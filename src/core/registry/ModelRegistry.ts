@@ -109,7 +109,11 @@ export interface ModelRegistryShape {
   ) => Effect.Effect<ReadonlyArray<ModelVersion>, RegisteredModelNotFound>
 
   /** Points an alias at a version, creating it or moving it; the change is recorded in the history. */
-  readonly setAlias: (name: string, alias: string, version: ModelVersionNumber) => Effect.Effect<void, VersionError | Invalid>
+  readonly setAlias: (
+    name: string,
+    alias: string,
+    version: ModelVersionNumber
+  ) => Effect.Effect<void, VersionError | Invalid>
   readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, RegisteredModelNotFound | AliasNotFound>
   readonly getVersionByAlias: (
     name: string,

@@ -1,9 +1,8 @@
 import { Schema } from "effect"
 
-export class RegisteredModelNotFound extends Schema.TaggedError<RegisteredModelNotFound>()(
-  "RegisteredModelNotFound",
-  { name: Schema.String }
-) {
+export class RegisteredModelNotFound extends Schema.TaggedError<RegisteredModelNotFound>()("RegisteredModelNotFound", {
+  name: Schema.String
+}) {
   override get message(): string {
     return `registered model "${this.name}" does not exist`
   }

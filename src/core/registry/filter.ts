@@ -151,7 +151,10 @@ const resolveSubject = (entity: Entity, token: Token): Subject => {
     throw new FilterError(token.pos, `invalid entity type "${prefix}"; valid types are attribute, tag and tags`)
   }
   if (!attributes[entity].includes(key)) {
-    throw new FilterError(token.pos, `invalid attribute "${key}"; valid attributes are ${attributes[entity].join(", ")}`)
+    throw new FilterError(
+      token.pos,
+      `invalid attribute "${key}"; valid attributes are ${attributes[entity].join(", ")}`
+    )
   }
   return key === "version_number" ? { _tag: "Version" } : { _tag: "String", field: stringFields[key] as StringField }
 }
@@ -178,7 +181,7 @@ const parseInList = (tokens: ReadonlyArray<Token>, start: number): { values: Arr
     const separator = tokens[i] as Token
     i++
     if (separator.kind === ")") return { values, next: i }
-    if (separator.kind !== ",") throw new FilterError(separator.pos, "expected \",\" or \")\" in the IN list")
+    if (separator.kind !== ",") throw new FilterError(separator.pos, 'expected "," or ")" in the IN list')
   }
 }
 
@@ -225,7 +228,10 @@ const parseClause = (
   return { clause, next: start + 3 }
 }
 
-const parse = (entity: Entity, filter: string | undefined): Either.Either<ReadonlyArray<FilterClause>, InvalidFilter> => {
+const parse = (
+  entity: Entity,
+  filter: string | undefined
+): Either.Either<ReadonlyArray<FilterClause>, InvalidFilter> => {
   if (filter === undefined || filter.trim() === "") return Either.right([])
   try {
     const tokens = tokenize(filter)

@@ -83,7 +83,10 @@ const withoutEntry = <K, V>(map: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> =
   return copy
 }
 
-const putModel = (state: State, model: ModelRecord): State => ({ ...state, models: withEntry(state.models, model.id, model) })
+const putModel = (state: State, model: ModelRecord): State => ({
+  ...state,
+  models: withEntry(state.models, model.id, model)
+})
 
 const putVersion = (model: ModelRecord, version: VersionRecord): ModelRecord => ({
   ...model,
@@ -97,7 +100,11 @@ const findModel = (state: State, tenant: string, name: string): ModelRecord | un
   return undefined
 }
 
-const requireModel = (state: State, tenant: string, name: string): Either.Either<ModelRecord, RegisteredModelNotFound> => {
+const requireModel = (
+  state: State,
+  tenant: string,
+  name: string
+): Either.Either<ModelRecord, RegisteredModelNotFound> => {
   const model = findModel(state, tenant, name)
   return model === undefined ? Either.left(new RegisteredModelNotFound({ name })) : Either.right(model)
 }
@@ -155,8 +162,10 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
   const modify = <A, E>(f: (state: State) => Either.Either<readonly [A, State], E>): Effect.Effect<A, E> =>
     Ref.modify(store, (state): readonly [Either.Either<A, E>, State] => {
       const result = f(state)
-      return Either.isRight(result) ? [Either.right(result.right[0]), result.right[1]] : [Either.left(result.left), state]
-    }).pipe(Effect.flatMap((result): Effect.Effect<A, E> => result))
+      return Either.isRight(result)
+        ? [Either.right(result.right[0]), result.right[1]]
+        : [Either.left(result.left), state]
+    }).pipe(Effect.flatten)
 
   const read = <A, E>(f: (state: State) => Either.Either<A, E>): Effect.Effect<A, E> =>
     Ref.get(store).pipe(Effect.flatMap((state) => f(state)))
@@ -410,7 +419,12 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
         }
         const recorded = removed.reduce(
           (s, alias) =>
-            recordChange(s, { modelId: model.id, alias, fromVersion: record.version, toVersion: null }, principal.id, now),
+            recordChange(
+              s,
+              { modelId: model.id, alias, fromVersion: record.version, toVersion: null },
+              principal.id,
+              now
+            ),
           putModel(state, updated)
         )
         return [undefined, recorded] as const

@@ -3,7 +3,7 @@ import { DatasetInput, Experiment, Millis, RunId, RunInfo, Tag } from "../tracki
 
 /** Per-model version numbers, rendered as decimal strings as in MLflow (`"1"`, `"2"`, ...). */
 export const ModelVersionNumber = Schema.String.pipe(
-  Schema.pattern(/^[1-9]\d{0,15}$/, { message: () => "a model version is a positive integer such as \"1\"" }),
+  Schema.pattern(/^[1-9]\d{0,15}$/, { message: () => 'a model version is a positive integer such as "1"' }),
   Schema.brand("ModelVersionNumber")
 )
 export type ModelVersionNumber = typeof ModelVersionNumber.Type

@@ -18,7 +18,9 @@ export const toTags = (pairs: Iterable<readonly [key: string, value: string]>): 
 export const versionNumber = (version: number): ModelVersionNumber => ModelVersionNumber.make(String(version))
 
 /** A model's aliases sorted by alias. */
-export const toModelAliases = (aliases: Iterable<readonly [alias: string, version: number]>): ReadonlyArray<ModelAlias> =>
+export const toModelAliases = (
+  aliases: Iterable<readonly [alias: string, version: number]>
+): ReadonlyArray<ModelAlias> =>
   Array.from(aliases, ([alias, version]) => new ModelAlias({ alias, version: versionNumber(version) })).sort((a, b) =>
     byCodeUnits(a.alias, b.alias)
   )

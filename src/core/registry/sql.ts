@@ -161,10 +161,12 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
 
     const requireModelRow = (tenant: TenantId, name: string) =>
       findModelRow(tenant, name).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.fail(new RegisteredModelNotFound({ name })),
-          onSome: Effect.succeed
-        }))
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.fail(new RegisteredModelNotFound({ name })),
+            onSome: Effect.succeed
+          })
+        )
       )
 
     const requireVersionRow = (model: ModelRow, version: ModelVersionNumber) =>
@@ -181,7 +183,8 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.forEach(Arr.chunksOf(Arr.dedupe(modelIds), chunkSize), (ids) =>
         sql`SELECT model_id, alias, version FROM model_aliases WHERE model_id IN ${sql.in(ids)}`.pipe(
           Effect.flatMap(decodeAliasRows)
-        )).pipe(Effect.map(Arr.flatten))
+        )
+      ).pipe(Effect.map(Arr.flatten))
 
     const aliasesByModel = (rows: ReadonlyArray<typeof AliasRow.Type>) =>
       Arr.groupBy(rows, (row) => String(row.modelId))
@@ -193,7 +196,8 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
         const tags = yield* Effect.forEach(Arr.chunksOf(ids, chunkSize), (chunk) =>
           sql`SELECT model_id, key, value FROM registered_model_tags WHERE model_id IN ${sql.in(chunk)}`.pipe(
             Effect.flatMap(decodeTagRows)
-          )).pipe(Effect.map((chunks) => Arr.groupBy(Arr.flatten(chunks), (row) => String(row.modelId))))
+          )
+        ).pipe(Effect.map((chunks) => Arr.groupBy(Arr.flatten(chunks), (row) => String(row.modelId))))
         const aliases = aliasesByModel(yield* aliasRows(ids))
         return rows.map(
           (row) =>
@@ -214,9 +218,8 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
         const tags = yield* Effect.forEach(Arr.chunksOf(rows, chunkSize), (chunk) =>
           sql`SELECT model_id, version, key, value FROM model_version_tags WHERE ${sql.or(
             chunk.map((row) => sql`(model_id = ${row.modelId} AND version = ${row.version})`)
-          )}`.pipe(Effect.flatMap(decodeVersionTagRows))).pipe(
-          Effect.map((chunks) => Arr.groupBy(Arr.flatten(chunks), (row) => `${row.modelId}/${row.version}`))
-        )
+          )}`.pipe(Effect.flatMap(decodeVersionTagRows))
+        ).pipe(Effect.map((chunks) => Arr.groupBy(Arr.flatten(chunks), (row) => `${row.modelId}/${row.version}`)))
         const aliases = aliasesByModel(yield* aliasRows(rows.map((row) => row.modelId)))
         return rows.map(
           (row) =>
@@ -407,9 +410,10 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
         // The UPDATE comes first so it takes the row lock before the number is read (PostgreSQL).
         yield* sql`UPDATE registered_models SET next_version = next_version + 1, last_updated_time = ${now}
           WHERE model_id = ${model.modelId}`
-        const [{ nextVersion }] = yield* sql`SELECT next_version FROM registered_models WHERE model_id = ${model.modelId}`.pipe(
-          Effect.flatMap(decodeNextVersion)
-        )
+        const [{ nextVersion }] =
+          yield* sql`SELECT next_version FROM registered_models WHERE model_id = ${model.modelId}`.pipe(
+            Effect.flatMap(decodeNextVersion)
+          )
         const version = nextVersion - 1
         const columns = {
           modelId: model.modelId,
@@ -635,7 +639,8 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       function* (name: string, alias: string) {
         const tenant = yield* CurrentTenant
         const model = yield* requireModelRow(tenant, name)
-        const rows = yield* sql`${versionQuery} JOIN model_aliases a ON a.model_id = v.model_id AND a.version = v.version
+        const rows =
+          yield* sql`${versionQuery} JOIN model_aliases a ON a.model_id = v.model_id AND a.version = v.version
           WHERE a.model_id = ${model.modelId} AND a.alias = ${alias}`.pipe(Effect.flatMap(decodeVersionRows))
         const row = rows[0]
         if (row === undefined) return yield* new AliasNotFound({ name, alias })
@@ -650,7 +655,9 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
         const model = yield* requireModelRow(tenant, name)
         const aliasFilter = alias === undefined ? sql`1=1` : sql`alias = ${alias}`
         const rows = yield* sql`SELECT alias, from_version, to_version, changed_by, changed_at FROM model_alias_history
-          WHERE model_id = ${model.modelId} AND ${aliasFilter} ORDER BY history_id`.pipe(Effect.flatMap(decodeHistoryRows))
+          WHERE model_id = ${model.modelId} AND ${aliasFilter} ORDER BY history_id`.pipe(
+          Effect.flatMap(decodeHistoryRows)
+        )
         return rows.map(
           (row) =>
             new AliasChange({

@@ -1,4 +1,4 @@
-import { Effect, Either } from "effect"
+import { Effect, type Either } from "effect"
 import { InvalidArgument, LimitExceeded } from "../errors.js"
 import { checkKey, checkName, checkValue, Limits } from "../limits.js"
 import { checkPageSize } from "../paging.js"
@@ -47,7 +47,9 @@ const checkTags = (tags: TagInput | undefined): Invalid | undefined => {
 }
 
 /** Tags as stored: one per key, the last one given winning. */
-export const uniqueTags = (tags: TagInput | undefined): ReadonlyArray<{ readonly key: string; readonly value: string }> =>
+export const uniqueTags = (
+  tags: TagInput | undefined
+): ReadonlyArray<{ readonly key: string; readonly value: string }> =>
   Array.from(new Map((tags ?? []).map((t) => [t.key, t.value])), ([key, value]) => ({ key, value }))
 
 const statuses: ReadonlyArray<ModelVersionStatus> = ["PENDING_REGISTRATION", "READY", "FAILED_REGISTRATION"]

@@ -67,9 +67,7 @@ export interface ExperimentTrackerShape {
   readonly deleteExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound | InvalidArgument>
   readonly restoreExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound>
 
-  readonly createRun: (
-    input: CreateRun
-  ) => Effect.Effect<Run, ExperimentNotFound | ExperimentNotActive | Invalid>
+  readonly createRun: (input: CreateRun) => Effect.Effect<Run, ExperimentNotFound | ExperimentNotActive | Invalid>
   readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound>
   readonly updateRun: (runId: RunId, update: UpdateRun) => Effect.Effect<RunInfo, RunWriteError>
   readonly deleteRun: (runId: RunId) => Effect.Effect<void, RunNotFound>

@@ -92,7 +92,8 @@ const openRun = (tracker: ExperimentTracker["Type"], target: RunTarget) =>
       yield* tracker.updateRun(target.runId, { status: "RUNNING" })
       return run
     }
-    const experimentId = "experiment" in target ? yield* experimentIdOf(tracker, target.experiment) : target.experimentId
+    const experimentId =
+      "experiment" in target ? yield* experimentIdOf(tracker, target.experiment) : target.experimentId
     const parent = yield* Effect.serviceOption(CurrentRun)
     const tags: Record<string, string> = {
       ...(yield* sourceTags),
@@ -144,8 +145,9 @@ export const withRun = <A, E, R>(
           Effect.provideService(CurrentRun, { runId: run.info.runId, experimentId: run.info.experimentId })
         ),
       (run, exit) =>
-        Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (endTime) =>
-          tracker.updateRun(run.info.runId, { status: finalStatus(exit), endTime })
+        Effect.flatMap(
+          Effect.clockWith((clock) => clock.currentTimeMillis),
+          (endTime) => tracker.updateRun(run.info.runId, { status: finalStatus(exit), endTime })
         ).pipe(
           // The run was deleted meanwhile: there is nothing left to end.
           Effect.catchAll((error) => Effect.logWarning("could not end run", error))

@@ -9,10 +9,9 @@ export class ExperimentNotFound extends Schema.TaggedError<ExperimentNotFound>()
   }
 }
 
-export class ExperimentAlreadyExists extends Schema.TaggedError<ExperimentAlreadyExists>()(
-  "ExperimentAlreadyExists",
-  { name: Schema.String }
-) {
+export class ExperimentAlreadyExists extends Schema.TaggedError<ExperimentAlreadyExists>()("ExperimentAlreadyExists", {
+  name: Schema.String
+}) {
   override get message(): string {
     return `an experiment named "${this.name}" already exists`
   }

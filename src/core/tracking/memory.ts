@@ -204,15 +204,20 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
 
     getExperimentByName: (name) => {
       const found = Array.from(experiments.values()).find((e) => e.name === name)
-      return (found ? Effect.succeed(toExperiment(found)) : Effect.fail(new ExperimentNotFound({ experiment: name }))).pipe(
-        Effect.withSpan("ExperimentTracker.getExperimentByName")
-      )
+      return (
+        found ? Effect.succeed(toExperiment(found)) : Effect.fail(new ExperimentNotFound({ experiment: name }))
+      ).pipe(Effect.withSpan("ExperimentTracker.getExperimentByName"))
     },
 
     searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
       const filter = yield* parseExperimentFilter(query.filter ?? "")
       const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
-      const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
+      const size = yield* checkPageSize(
+        "maxResults",
+        query.maxResults,
+        searchDefaults.pageSize,
+        searchDefaults.maxPageSize
+      )
       const offset = yield* decodePageToken(query.pageToken, [query.filter, query.orderBy, query.viewType])
       const all = Array.from(experiments.values())
         .map(toExperiment)
@@ -288,7 +293,10 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
           lifecycleStage: "active"
         }),
         params: new Map(),
-        tags: new Map([...(input.tags ?? []).map((t): [string, string] => [t.key, t.value]), [SystemTags.runName, runName]]),
+        tags: new Map([
+          ...(input.tags ?? []).map((t): [string, string] => [t.key, t.value]),
+          [SystemTags.runName, runName]
+        ]),
         latest: new Map(),
         history: new Map(),
         inputs: new Map(),
@@ -379,7 +387,12 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
         const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
         return { items: lttb(window, maxPoints).map(toMetric), nextPageToken: null }
       }
-      const size = yield* checkPageSize("maxResults", query.maxResults, historyDefaults.pageSize, historyDefaults.maxPageSize)
+      const size = yield* checkPageSize(
+        "maxResults",
+        query.maxResults,
+        historyDefaults.pageSize,
+        historyDefaults.maxPageSize
+      )
       const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
       const offset = yield* decodePageToken(query.pageToken, fingerprint)
       const page = pageOf(window, offset, size, fingerprint)
@@ -389,7 +402,12 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
       const filter = yield* parseRunFilter(query.filter ?? "")
       const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
-      const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
+      const size = yield* checkPageSize(
+        "maxResults",
+        query.maxResults,
+        searchDefaults.pageSize,
+        searchDefaults.maxPageSize
+      )
       const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
       const offset = yield* decodePageToken(query.pageToken, fingerprint)
       const experimentIds = new Set<string>(query.experimentIds)

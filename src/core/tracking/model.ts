@@ -5,7 +5,7 @@ import { Schema } from "effect"
  * MLflow-compatible API share one id space. `"0"` is the Default experiment.
  */
 export const ExperimentId = Schema.String.pipe(
-  Schema.pattern(/^(0|[1-9]\d{0,17})$/, { message: () => "an experiment id is a decimal string such as \"0\"" }),
+  Schema.pattern(/^(0|[1-9]\d{0,17})$/, { message: () => 'an experiment id is a decimal string such as "0"' }),
   Schema.brand("ExperimentId")
 )
 export type ExperimentId = typeof ExperimentId.Type

@@ -248,7 +248,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
 
   // ---- writes
 
-  const upsertTags = (table: "tags" | "experiment_tags", owner: "run_id" | "experiment_id", id: string | number, tags: ReadonlyArray<KeyValue>) =>
+  const upsertTags = (
+    table: "tags" | "experiment_tags",
+    owner: "run_id" | "experiment_id",
+    id: string | number,
+    tags: ReadonlyArray<KeyValue>
+  ) =>
     Effect.forEach(
       chunks(tags, insertChunk),
       (chunk) =>
@@ -262,7 +267,10 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     Effect.gen(function* () {
       if (batch.params.length > 0) {
         const logged = yield* sql<KeyValue>`SELECT key, value FROM params
-          WHERE run_id = ${runId} AND ${sql.in("key", batch.params.map((p) => p.key))}`
+          WHERE run_id = ${runId} AND ${sql.in(
+            "key",
+            batch.params.map((p) => p.key)
+          )}`
         const byKey = new Map(logged.map((p) => [p.key, p.value]))
         for (const { key, value } of batch.params) {
           const loggedValue = byKey.get(key)
@@ -289,7 +297,13 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         }
         // Keep the newer point: larger step, then timestamp, then value (a NaN never replaces a number).
         yield* sql`INSERT INTO latest_metrics ${sql.insert(
-          Array.from(latest.values(), (m) => ({ runId, key: m.key, step: m.step, timestamp: m.timestamp, ...toDbValue(m.value) }))
+          Array.from(latest.values(), (m) => ({
+            runId,
+            key: m.key,
+            step: m.step,
+            timestamp: m.timestamp,
+            ...toDbValue(m.value)
+          }))
         )}
           ON CONFLICT (run_id, key) DO UPDATE SET
             step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
@@ -305,7 +319,8 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       Effect.gen(function* () {
         yield* activeRunRow(runId)
         if (idempotencyKey !== undefined) {
-          const seen = yield* sql`SELECT 1 AS seen FROM batch_keys WHERE run_id = ${runId} AND idempotency_key = ${idempotencyKey}`
+          const seen =
+            yield* sql`SELECT 1 AS seen FROM batch_keys WHERE run_id = ${runId} AND idempotency_key = ${idempotencyKey}`
           if (seen.length > 0) return
           yield* sql`INSERT INTO batch_keys ${sql.insert({ runId, idempotencyKey, createdAt: yield* Clock.currentTimeMillis })}`
         }
@@ -335,235 +350,199 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     )
 
   const shape: ExperimentTrackerShape = {
-    createExperiment: Effect.fn("ExperimentTracker.createExperiment")(
-      function* (input) {
-        const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
-        if (invalid) return yield* invalid
-        const now = yield* Clock.currentTimeMillis
-        const row = yield* write(
-          Effect.gen(function* () {
-            const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${input.name}`
-            if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: input.name })
-            const [inserted] = yield* sql<{ readonly experimentId: number }>`INSERT INTO experiments ${sql.insert({
-              name: input.name,
-              artifactLocation: input.artifactLocation ?? "",
-              lifecycleStage: "active",
-              creationTime: now,
-              lastUpdateTime: now
-            })} RETURNING experiment_id`
-            const id = Number(inserted!.experimentId)
-            if (input.artifactLocation === undefined) {
-              yield* sql`UPDATE experiments SET artifact_location = ${defaultArtifactLocation(String(id))}
+    createExperiment: Effect.fn("ExperimentTracker.createExperiment")(function* (input) {
+      const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
+      if (invalid) return yield* invalid
+      const now = yield* Clock.currentTimeMillis
+      const row = yield* write(
+        Effect.gen(function* () {
+          const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${input.name}`
+          if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: input.name })
+          const [inserted] = yield* sql<{ readonly experimentId: number }>`INSERT INTO experiments ${sql.insert({
+            name: input.name,
+            artifactLocation: input.artifactLocation ?? "",
+            lifecycleStage: "active",
+            creationTime: now,
+            lastUpdateTime: now
+          })} RETURNING experiment_id`
+          const id = Number(inserted!.experimentId)
+          if (input.artifactLocation === undefined) {
+            yield* sql`UPDATE experiments SET artifact_location = ${defaultArtifactLocation(String(id))}
                 WHERE experiment_id = ${id}`
-            }
-            if (input.tags && input.tags.length > 0) yield* upsertTags("experiment_tags", "experiment_id", id, input.tags)
-            const row: ExperimentRow = {
-              experimentId: id,
-              name: input.name,
-              artifactLocation: input.artifactLocation ?? defaultArtifactLocation(String(id)),
-              lifecycleStage: "active",
-              creationTime: now,
-              lastUpdateTime: now
-            }
-            return row
-          })
-        )
-        const [experiment] = yield* toExperiments([row])
-        return experiment!
-      },
-      Effect.catchTags(die)
-    ),
+          }
+          if (input.tags && input.tags.length > 0) yield* upsertTags("experiment_tags", "experiment_id", id, input.tags)
+          const row: ExperimentRow = {
+            experimentId: id,
+            name: input.name,
+            artifactLocation: input.artifactLocation ?? defaultArtifactLocation(String(id)),
+            lifecycleStage: "active",
+            creationTime: now,
+            lastUpdateTime: now
+          }
+          return row
+        })
+      )
+      const [experiment] = yield* toExperiments([row])
+      return experiment!
+    }, Effect.catchTags(die)),
 
-    getExperiment: Effect.fn("ExperimentTracker.getExperiment")(
-      function* (experimentId) {
-        const [experiment] = yield* toExperiments([yield* findExperimentRow(experimentId)])
-        return experiment!
-      },
-      Effect.catchTags(die)
-    ),
+    getExperiment: Effect.fn("ExperimentTracker.getExperiment")(function* (experimentId) {
+      const [experiment] = yield* toExperiments([yield* findExperimentRow(experimentId)])
+      return experiment!
+    }, Effect.catchTags(die)),
 
-    getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(
-      function* (name) {
-        const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments WHERE name = ${name}`
-        if (rows.length === 0) return yield* new ExperimentNotFound({ experiment: name })
-        const [experiment] = yield* toExperiments(rows)
-        return experiment!
-      },
-      Effect.catchTags(die)
-    ),
+    getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(function* (name) {
+      const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments WHERE name = ${name}`
+      if (rows.length === 0) return yield* new ExperimentNotFound({ experiment: name })
+      const [experiment] = yield* toExperiments(rows)
+      return experiment!
+    }, Effect.catchTags(die)),
 
-    searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(
-      function* (query = {}) {
-        const filter = yield* parseExperimentFilter(query.filter ?? "")
-        const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
-        const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
-        const fingerprint = [query.filter, query.orderBy, query.viewType]
-        const offset = yield* decodePageToken(query.pageToken, fingerprint)
-        const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments e
+    searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
+      const filter = yield* parseExperimentFilter(query.filter ?? "")
+      const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
+      const size = yield* checkPageSize(
+        "maxResults",
+        query.maxResults,
+        searchDefaults.pageSize,
+        searchDefaults.maxPageSize
+      )
+      const fingerprint = [query.filter, query.orderBy, query.viewType]
+      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments e
           WHERE ${sql.in("e.lifecycle_stage", stagesOf(query.viewType))} AND ${compileExperimentFilter(sql, filter)}
           ORDER BY ${compileExperimentOrderBy(sql, orderBy)}
           LIMIT ${size + 1} OFFSET ${offset}`
-        const items = yield* toExperiments(rows.slice(0, size))
-        return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
-      },
-      Effect.catchTags(die)
-    ),
+      const items = yield* toExperiments(rows.slice(0, size))
+      return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
+    }, Effect.catchTags(die)),
 
-    renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(
-      function* (experimentId, newName) {
-        const invalid = validateExperimentName(newName)
-        if (invalid) return yield* invalid
-        yield* write(
-          Effect.gen(function* () {
-            const row = yield* findExperimentRow(experimentId)
-            if (row.name === newName) return
-            const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${newName}`
-            if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: newName })
-            yield* sql`UPDATE experiments SET name = ${newName}, last_update_time = ${yield* Clock.currentTimeMillis}
+    renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
+      const invalid = validateExperimentName(newName)
+      if (invalid) return yield* invalid
+      yield* write(
+        Effect.gen(function* () {
+          const row = yield* findExperimentRow(experimentId)
+          if (row.name === newName) return
+          const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${newName}`
+          if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: newName })
+          yield* sql`UPDATE experiments SET name = ${newName}, last_update_time = ${yield* Clock.currentTimeMillis}
               WHERE experiment_id = ${Number(experimentId)}`
-          })
+        })
+      )
+    }, Effect.catchTags(die)),
+
+    setExperimentTag: Effect.fn("ExperimentTracker.setExperimentTag")(function* (experimentId, key, value) {
+      const invalid = validateKeyValue(key, value)
+      if (invalid) return yield* invalid
+      yield* write(
+        Effect.zipRight(
+          findExperimentRow(experimentId),
+          upsertTags("experiment_tags", "experiment_id", Number(experimentId), [{ key, value }])
         )
-      },
-      Effect.catchTags(die)
-    ),
+      )
+    }, Effect.catchTags(die)),
 
-    setExperimentTag: Effect.fn("ExperimentTracker.setExperimentTag")(
-      function* (experimentId, key, value) {
-        const invalid = validateKeyValue(key, value)
-        if (invalid) return yield* invalid
-        yield* write(
-          Effect.zipRight(
-            findExperimentRow(experimentId),
-            upsertTags("experiment_tags", "experiment_id", Number(experimentId), [{ key, value }])
-          )
+    deleteExperimentTag: Effect.fn("ExperimentTracker.deleteExperimentTag")(function* (experimentId, key) {
+      yield* write(
+        Effect.zipRight(
+          findExperimentRow(experimentId),
+          sql`DELETE FROM experiment_tags WHERE experiment_id = ${Number(experimentId)} AND key = ${key}`
         )
-      },
-      Effect.catchTags(die)
-    ),
+      )
+    }, Effect.catchTags(die)),
 
-    deleteExperimentTag: Effect.fn("ExperimentTracker.deleteExperimentTag")(
-      function* (experimentId, key) {
-        yield* write(
-          Effect.zipRight(
-            findExperimentRow(experimentId),
-            sql`DELETE FROM experiment_tags WHERE experiment_id = ${Number(experimentId)} AND key = ${key}`
-          )
-        )
-      },
-      Effect.catchTags(die)
-    ),
+    deleteExperiment: Effect.fn("ExperimentTracker.deleteExperiment")(function* (experimentId) {
+      if (experimentId === DefaultExperimentId) {
+        return yield* new InvalidArgument({ field: "experimentId", reason: "the Default experiment cannot be deleted" })
+      }
+      yield* setExperimentLifecycle(experimentId, "deleted")
+    }, Effect.catchTags(die)),
 
-    deleteExperiment: Effect.fn("ExperimentTracker.deleteExperiment")(
-      function* (experimentId) {
-        if (experimentId === DefaultExperimentId) {
-          return yield* new InvalidArgument({ field: "experimentId", reason: "the Default experiment cannot be deleted" })
-        }
-        yield* setExperimentLifecycle(experimentId, "deleted")
-      },
-      Effect.catchTags(die)
-    ),
+    restoreExperiment: Effect.fn("ExperimentTracker.restoreExperiment")(function* (experimentId) {
+      yield* setExperimentLifecycle(experimentId, "active")
+    }, Effect.catchTags(die)),
 
-    restoreExperiment: Effect.fn("ExperimentTracker.restoreExperiment")(
-      function* (experimentId) {
-        yield* setExperimentLifecycle(experimentId, "active")
-      },
-      Effect.catchTags(die)
-    ),
+    createRun: Effect.fn("ExperimentTracker.createRun")(function* (input) {
+      const invalid = validateRunName(input.runName ?? "") ?? validateTags(input.tags)
+      if (invalid) return yield* invalid
+      const principal = yield* CurrentPrincipal
+      const startTime = input.startTime ?? (yield* Clock.currentTimeMillis)
+      const runId = newRunId()
+      const runName = input.runName || generateRunName()
+      const row = yield* write(
+        Effect.gen(function* () {
+          const experiment = yield* findExperimentRow(input.experimentId)
+          if (experiment.lifecycleStage !== "active") {
+            return yield* new ExperimentNotActive({ experimentId: input.experimentId })
+          }
+          const row: RunRow = {
+            runId,
+            experimentId: Number(experiment.experimentId),
+            name: runName,
+            userId: input.userId ?? principal.id,
+            status: "RUNNING",
+            startTime,
+            endTime: null,
+            lifecycleStage: "active",
+            artifactUri: runArtifactUri(experiment.artifactLocation, runId)
+          }
+          yield* sql`INSERT INTO runs ${sql.insert({ ...row })}`
+          yield* upsertTags("tags", "run_id", runId, [
+            ...(input.tags ?? []),
+            { key: SystemTags.runName, value: runName }
+          ])
+          return row
+        })
+      )
+      const [run] = yield* toRuns([row])
+      return run!
+    }, Effect.catchTags(die)),
 
-    createRun: Effect.fn("ExperimentTracker.createRun")(
-      function* (input) {
-        const invalid = validateRunName(input.runName ?? "") ?? validateTags(input.tags)
-        if (invalid) return yield* invalid
-        const principal = yield* CurrentPrincipal
-        const startTime = input.startTime ?? (yield* Clock.currentTimeMillis)
-        const runId = newRunId()
-        const runName = input.runName || generateRunName()
-        const row = yield* write(
-          Effect.gen(function* () {
-            const experiment = yield* findExperimentRow(input.experimentId)
-            if (experiment.lifecycleStage !== "active") {
-              return yield* new ExperimentNotActive({ experimentId: input.experimentId })
-            }
-            const row: RunRow = {
-              runId,
-              experimentId: Number(experiment.experimentId),
-              name: runName,
-              userId: input.userId ?? principal.id,
-              status: "RUNNING",
-              startTime,
-              endTime: null,
-              lifecycleStage: "active",
-              artifactUri: runArtifactUri(experiment.artifactLocation, runId)
-            }
-            yield* sql`INSERT INTO runs ${sql.insert({ ...row })}`
-            yield* upsertTags("tags", "run_id", runId, [...(input.tags ?? []), { key: SystemTags.runName, value: runName }])
-            return row
-          })
-        )
-        const [run] = yield* toRuns([row])
-        return run!
-      },
-      Effect.catchTags(die)
-    ),
+    getRun: Effect.fn("ExperimentTracker.getRun")(function* (runId) {
+      const [run] = yield* toRuns([yield* findRunRow(runId)])
+      return run!
+    }, Effect.catchTags(die)),
 
-    getRun: Effect.fn("ExperimentTracker.getRun")(
-      function* (runId) {
-        const [run] = yield* toRuns([yield* findRunRow(runId)])
-        return run!
-      },
-      Effect.catchTags(die)
-    ),
-
-    updateRun: Effect.fn("ExperimentTracker.updateRun")(
-      function* (runId, update) {
-        const invalid =
-          (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
-          (update.endTime === undefined || Number.isSafeInteger(update.endTime)
-            ? undefined
-            : new InvalidArgument({ field: "endTime", reason: "must be an integer number of milliseconds" }))
-        if (invalid) return yield* invalid
-        const row = yield* write(
-          Effect.gen(function* () {
-            const current = yield* activeRunRow(runId)
-            const next: RunRow = {
-              ...current,
-              name: update.runName || current.name,
-              status: update.status ?? current.status,
-              endTime: update.endTime ?? current.endTime
-            }
-            yield* sql`UPDATE runs SET name = ${next.name}, status = ${next.status}, end_time = ${next.endTime}
+    updateRun: Effect.fn("ExperimentTracker.updateRun")(function* (runId, update) {
+      const invalid =
+        (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
+        (update.endTime === undefined || Number.isSafeInteger(update.endTime)
+          ? undefined
+          : new InvalidArgument({ field: "endTime", reason: "must be an integer number of milliseconds" }))
+      if (invalid) return yield* invalid
+      const row = yield* write(
+        Effect.gen(function* () {
+          const current = yield* activeRunRow(runId)
+          const next: RunRow = {
+            ...current,
+            name: update.runName || current.name,
+            status: update.status ?? current.status,
+            endTime: update.endTime ?? current.endTime
+          }
+          yield* sql`UPDATE runs SET name = ${next.name}, status = ${next.status}, end_time = ${next.endTime}
               WHERE run_id = ${runId}`
-            if (update.runName) yield* upsertTags("tags", "run_id", runId, [{ key: SystemTags.runName, value: next.name }])
-            return next
-          })
-        )
-        return toRunInfo(row)
-      },
-      Effect.catchTags(die)
-    ),
+          if (update.runName)
+            yield* upsertTags("tags", "run_id", runId, [{ key: SystemTags.runName, value: next.name }])
+          return next
+        })
+      )
+      return toRunInfo(row)
+    }, Effect.catchTags(die)),
 
-    deleteRun: Effect.fn("ExperimentTracker.deleteRun")(
-      function* (runId) {
-        yield* setRunLifecycle(runId, "deleted")
-      },
-      Effect.catchTags(die)
-    ),
+    deleteRun: Effect.fn("ExperimentTracker.deleteRun")(function* (runId) {
+      yield* setRunLifecycle(runId, "deleted")
+    }, Effect.catchTags(die)),
 
-    restoreRun: Effect.fn("ExperimentTracker.restoreRun")(
-      function* (runId) {
-        yield* setRunLifecycle(runId, "active")
-      },
-      Effect.catchTags(die)
-    ),
+    restoreRun: Effect.fn("ExperimentTracker.restoreRun")(function* (runId) {
+      yield* setRunLifecycle(runId, "active")
+    }, Effect.catchTags(die)),
 
-    logParam: Effect.fn("ExperimentTracker.logParam")(
-      function* (runId, key, value) {
-        const invalid = validateKeyValue(key, value)
-        if (invalid) return yield* invalid
-        yield* logValidBatch(runId, { metrics: [], params: [{ key, value }], tags: [] }, undefined)
-      },
-      Effect.catchTags(die)
-    ),
+    logParam: Effect.fn("ExperimentTracker.logParam")(function* (runId, key, value) {
+      const invalid = validateKeyValue(key, value)
+      if (invalid) return yield* invalid
+      yield* logValidBatch(runId, { metrics: [], params: [{ key, value }], tags: [] }, undefined)
+    }, Effect.catchTags(die)),
 
     logMetric: Effect.fn("ExperimentTracker.logMetric")(
       function* (runId, metric) {
@@ -574,130 +553,122 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       Effect.catchTags({ ...die, ParamAlreadyLogged: Effect.die })
     ),
 
-    setTag: Effect.fn("ExperimentTracker.setTag")(
-      function* (runId, key, value) {
-        const invalid = validateKeyValue(key, value)
-        if (invalid) return yield* invalid
-        yield* write(
-          Effect.gen(function* () {
-            yield* activeRunRow(runId)
-            yield* upsertTags("tags", "run_id", runId, [{ key, value }])
-            if (key === SystemTags.runName) yield* sql`UPDATE runs SET name = ${value} WHERE run_id = ${runId}`
-          })
-        )
-      },
-      Effect.catchTags(die)
-    ),
+    setTag: Effect.fn("ExperimentTracker.setTag")(function* (runId, key, value) {
+      const invalid = validateKeyValue(key, value)
+      if (invalid) return yield* invalid
+      yield* write(
+        Effect.gen(function* () {
+          yield* activeRunRow(runId)
+          yield* upsertTags("tags", "run_id", runId, [{ key, value }])
+          if (key === SystemTags.runName) yield* sql`UPDATE runs SET name = ${value} WHERE run_id = ${runId}`
+        })
+      )
+    }, Effect.catchTags(die)),
 
-    deleteTag: Effect.fn("ExperimentTracker.deleteTag")(
-      function* (runId, key) {
-        yield* write(
-          Effect.gen(function* () {
-            yield* activeRunRow(runId)
-            const found = yield* sql`SELECT 1 AS found FROM tags WHERE run_id = ${runId} AND key = ${key}`
-            if (found.length === 0) return yield* new TagNotFound({ runId, key })
-            yield* sql`DELETE FROM tags WHERE run_id = ${runId} AND key = ${key}`
-          })
-        )
-      },
-      Effect.catchTags(die)
-    ),
+    deleteTag: Effect.fn("ExperimentTracker.deleteTag")(function* (runId, key) {
+      yield* write(
+        Effect.gen(function* () {
+          yield* activeRunRow(runId)
+          const found = yield* sql`SELECT 1 AS found FROM tags WHERE run_id = ${runId} AND key = ${key}`
+          if (found.length === 0) return yield* new TagNotFound({ runId, key })
+          yield* sql`DELETE FROM tags WHERE run_id = ${runId} AND key = ${key}`
+        })
+      )
+    }, Effect.catchTags(die)),
 
-    logBatch: Effect.fn("ExperimentTracker.logBatch")(
-      function* (runId, batch) {
-        const valid = yield* validateBatch(batch, yield* Clock.currentTimeMillis)
-        yield* logValidBatch(runId, valid, batch.idempotencyKey)
-      },
-      Effect.catchTags(die)
-    ),
+    logBatch: Effect.fn("ExperimentTracker.logBatch")(function* (runId, batch) {
+      const valid = yield* validateBatch(batch, yield* Clock.currentTimeMillis)
+      yield* logValidBatch(runId, valid, batch.idempotencyKey)
+    }, Effect.catchTags(die)),
 
-    logInputs: Effect.fn("ExperimentTracker.logInputs")(
-      function* (runId, datasets) {
-        const invalid = validateInputs(datasets)
-        if (invalid) return yield* invalid
-        yield* write(
-          Effect.gen(function* () {
-            const run = yield* activeRunRow(runId)
-            const [{ count } = { count: 0 }] = yield* sql<{ readonly count: number }>`SELECT COUNT(*) AS count
+    logInputs: Effect.fn("ExperimentTracker.logInputs")(function* (runId, datasets) {
+      const invalid = validateInputs(datasets)
+      if (invalid) return yield* invalid
+      yield* write(
+        Effect.gen(function* () {
+          const run = yield* activeRunRow(runId)
+          const [{ count } = { count: 0 }] = yield* sql<{ readonly count: number }>`SELECT COUNT(*) AS count
               FROM run_inputs WHERE run_id = ${runId}`
-            let position = Number(count)
-            for (const { dataset, tags } of datasets) {
-              const existing = yield* sql<{ readonly datasetId: string }>`SELECT dataset_id FROM datasets
+          let position = Number(count)
+          for (const { dataset, tags } of datasets) {
+            const existing = yield* sql<{ readonly datasetId: string }>`SELECT dataset_id FROM datasets
                 WHERE experiment_id = ${run.experimentId} AND name = ${dataset.name} AND digest = ${dataset.digest}`
-              const datasetId = existing[0]?.datasetId ?? newRunId()
-              if (existing.length === 0) {
-                yield* sql`INSERT INTO datasets ${sql.insert({
-                  datasetId,
-                  experimentId: run.experimentId,
-                  name: dataset.name,
-                  digest: dataset.digest,
-                  sourceType: dataset.sourceType,
-                  source: dataset.source,
-                  schema: dataset.schema ?? null,
-                  profile: dataset.profile ?? null
-                })}`
-              }
-              yield* sql`INSERT INTO run_inputs ${sql.insert({
-                runId,
+            const datasetId = existing[0]?.datasetId ?? newRunId()
+            if (existing.length === 0) {
+              yield* sql`INSERT INTO datasets ${sql.insert({
                 datasetId,
-                context: tags.find((t) => t.key === DatasetContextTag)?.value ?? null,
-                tags: JSON.stringify(tags.map((t) => ({ key: t.key, value: t.value }))),
-                position: position++
-              })} ON CONFLICT (run_id, dataset_id) DO NOTHING`
+                experimentId: run.experimentId,
+                name: dataset.name,
+                digest: dataset.digest,
+                sourceType: dataset.sourceType,
+                source: dataset.source,
+                schema: dataset.schema ?? null,
+                profile: dataset.profile ?? null
+              })}`
             }
-          })
-        )
-      },
-      Effect.catchTags(die)
-    ),
+            yield* sql`INSERT INTO run_inputs ${sql.insert({
+              runId,
+              datasetId,
+              context: tags.find((t) => t.key === DatasetContextTag)?.value ?? null,
+              tags: JSON.stringify(tags.map((t) => ({ key: t.key, value: t.value }))),
+              position: position++
+            })} ON CONFLICT (run_id, dataset_id) DO NOTHING`
+          }
+        })
+      )
+    }, Effect.catchTags(die)),
 
-    getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(
-      function* (query) {
-        yield* findRunRow(query.runId)
-        const window = sql.and([
-          sql`run_id = ${query.runId}`,
-          sql`key = ${query.key}`,
-          ...(query.startStep === undefined ? [] : [sql`step >= ${query.startStep}`]),
-          ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`])
-        ])
-        if (query.maxPoints !== undefined) {
-          const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
-          const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
-            WHERE ${window} ORDER BY step, timestamp`
-          return { items: lttb(rows.map(toMetric), maxPoints), nextPageToken: null }
-        }
-        const size = yield* checkPageSize("maxResults", query.maxResults, historyDefaults.pageSize, historyDefaults.maxPageSize)
-        const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
-        const offset = yield* decodePageToken(query.pageToken, fingerprint)
+    getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(function* (query) {
+      yield* findRunRow(query.runId)
+      const window = sql.and([
+        sql`run_id = ${query.runId}`,
+        sql`key = ${query.key}`,
+        ...(query.startStep === undefined ? [] : [sql`step >= ${query.startStep}`]),
+        ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`])
+      ])
+      if (query.maxPoints !== undefined) {
+        const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
         const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
+            WHERE ${window} ORDER BY step, timestamp`
+        return { items: lttb(rows.map(toMetric), maxPoints), nextPageToken: null }
+      }
+      const size = yield* checkPageSize(
+        "maxResults",
+        query.maxResults,
+        historyDefaults.pageSize,
+        historyDefaults.maxPageSize
+      )
+      const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
+      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
           WHERE ${window} ORDER BY step, timestamp LIMIT ${size + 1} OFFSET ${offset}`
-        return {
-          items: rows.slice(0, size).map(toMetric),
-          nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null
-        }
-      },
-      Effect.catchTags(die)
-    ),
+      return {
+        items: rows.slice(0, size).map(toMetric),
+        nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null
+      }
+    }, Effect.catchTags(die)),
 
-    searchRuns: Effect.fn("ExperimentTracker.searchRuns")(
-      function* (query) {
-        const filter = yield* parseRunFilter(query.filter ?? "")
-        const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
-        const size = yield* checkPageSize("maxResults", query.maxResults, searchDefaults.pageSize, searchDefaults.maxPageSize)
-        const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
-        const offset = yield* decodePageToken(query.pageToken, fingerprint)
-        if (query.experimentIds.length === 0) return { items: [], nextPageToken: null }
-        const rows = yield* sql<RunRow>`SELECT r.* FROM runs r
+    searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
+      const filter = yield* parseRunFilter(query.filter ?? "")
+      const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
+      const size = yield* checkPageSize(
+        "maxResults",
+        query.maxResults,
+        searchDefaults.pageSize,
+        searchDefaults.maxPageSize
+      )
+      const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
+      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      if (query.experimentIds.length === 0) return { items: [], nextPageToken: null }
+      const rows = yield* sql<RunRow>`SELECT r.* FROM runs r
           WHERE ${sql.in("r.experiment_id", query.experimentIds.map(Number))}
             AND ${sql.in("r.lifecycle_stage", stagesOf(query.viewType))}
             AND ${compileRunFilter(sql, filter)}
           ORDER BY ${compileRunOrderBy(sql, orderBy)}
           LIMIT ${size + 1} OFFSET ${offset}`
-        const items = yield* toRuns(rows.slice(0, size))
-        return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
-      },
-      Effect.catchTags(die)
-    )
+      const items = yield* toRuns(rows.slice(0, size))
+      return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
+    }, Effect.catchTags(die))
   }
   return shape
 })

@@ -35,7 +35,8 @@ const checkMetric = (prefix: string, metric: MetricInput, now: number): Invalid 
   const field = (name: string) => (prefix === "" ? name : `${prefix}.${name}`)
   const keyError = checkKey(field("key"), metric.key)
   if (keyError) return keyError
-  if (typeof metric.value !== "number") return new InvalidArgument({ field: field("value"), reason: "must be a number" })
+  if (typeof metric.value !== "number")
+    return new InvalidArgument({ field: field("value"), reason: "must be a number" })
   const timestamp = metric.timestamp ?? now
   const step = metric.step ?? 0
   return (
@@ -44,7 +45,8 @@ const checkMetric = (prefix: string, metric: MetricInput, now: number): Invalid 
   )
 }
 
-const isInvalid = (value: unknown): value is Invalid => value instanceof InvalidArgument || value instanceof LimitExceeded
+const isInvalid = (value: unknown): value is Invalid =>
+  value instanceof InvalidArgument || value instanceof LimitExceeded
 
 /** Validates one metric logged on its own; fields are named `key`, `value`, `timestamp`, `step`. */
 export const validateMetric = (metric: MetricInput, now: number): Either.Either<MetricRow, Invalid> => {
@@ -56,7 +58,11 @@ export const validateMetric = (metric: MetricInput, now: number): Either.Either<
 export const validateKeyValue = (key: string, value: string): Invalid | undefined =>
   checkKey("key", key) ?? checkValue("value", value)
 
-const checkCount = (field: string, items: ReadonlyArray<unknown> | undefined, limit: number): LimitExceeded | undefined =>
+const checkCount = (
+  field: string,
+  items: ReadonlyArray<unknown> | undefined,
+  limit: number
+): LimitExceeded | undefined =>
   items !== undefined && items.length > limit
     ? new LimitExceeded({ field, limit, actual: items.length, unit: "items" })
     : undefined
@@ -90,7 +96,9 @@ export const validateBatch = (batch: LogBatch, now: number): Either.Either<Valid
   if (countError) return Either.left(countError)
   const items = metrics.length + params.length + tags.length
   if (items > Limits.maxItemsPerBatch) {
-    return Either.left(new LimitExceeded({ field: "batch", limit: Limits.maxItemsPerBatch, actual: items, unit: "items" }))
+    return Either.left(
+      new LimitExceeded({ field: "batch", limit: Limits.maxItemsPerBatch, actual: items, unit: "items" })
+    )
   }
   if (batch.idempotencyKey !== undefined && (batch.idempotencyKey.length === 0 || batch.idempotencyKey.length > 256)) {
     return Either.left(new InvalidArgument({ field: "idempotencyKey", reason: "must be 1 to 256 characters" }))

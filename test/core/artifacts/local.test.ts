@@ -1,6 +1,6 @@
 import { NodeContext } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Context, Deferred, Effect, Fiber, Layer, Stream } from "effect"
@@ -97,9 +97,7 @@ layer(LocalStore)("ArtifactStore local layout and crash safety", (it) => {
       const store = yield* ArtifactStore
       const root = yield* StoreRoot
       yield* store.putBytes("corrupt/file.bin", "x")
-      yield* Effect.promise(() =>
-        import("node:fs/promises").then((fs) => fs.writeFile(join(root, "meta", "corrupt", "file.bin"), "{not json"))
-      )
+      yield* Effect.promise(() => writeFile(join(root, "meta", "corrupt", "file.bin"), "{not json"))
       const error = yield* Effect.flip(store.stat("corrupt/file.bin"))
       assert.deepStrictEqual(
         [error._tag, "operation" in error ? error.operation : ""],
@@ -126,7 +124,10 @@ layer(LocalStore)("ArtifactStore local layout and crash safety", (it) => {
 layer(NodeContext.layer)("ArtifactStore.layer", (it) => {
   it.effect("fails with ArtifactStorageError when the root cannot be created", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(Layer.build(ArtifactStore.layer("/proc/effect-mlops-cannot-exist")))
+      const dir = yield* tempRoot
+      const blocker = join(dir, "a-file")
+      yield* Effect.promise(() => writeFile(blocker, "not a directory"))
+      const error = yield* Effect.flip(Layer.build(ArtifactStore.layer(join(blocker, "store"))))
       assert.deepStrictEqual([error._tag, error.operation], ["ArtifactStorageError", "open store"])
     }).pipe(Effect.scoped)
   )

@@ -43,7 +43,7 @@ const unknownExperimentId = ExperimentId.make("987654321987654321")
  * narrowed to that class. The constraint `C extends E` makes the compiler
  * check that the service declares the error at all.
  */
-const failsWith = <A, E, R, C extends E>(
+const failsWith = <A, E, R, C extends E & { readonly _tag: string }>(
   self: Effect.Effect<A, E, R>,
   errorClass: { readonly _tag: string } & (abstract new (...args: never) => C)
 ): Effect.Effect<C, never, R> =>
@@ -53,7 +53,7 @@ const failsWith = <A, E, R, C extends E>(
     if (!(error instanceof errorClass)) {
       return Effect.dieMessage(`expected ${errorClass._tag}, got ${String(error)}`)
     }
-    assert.strictEqual((error as { readonly _tag: string })._tag, errorClass._tag)
+    assert.strictEqual(error._tag, errorClass._tag)
     return Effect.succeed(error)
   })
 

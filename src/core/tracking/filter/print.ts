@@ -1,6 +1,6 @@
 import type { ExperimentComparison, ExperimentFilter, RunComparison, RunFilter } from "./ast.js"
 
-const plainKey = /^[\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)*$/u
+const plainKey = /^\w+(?:\.\w+)*$/
 
 /** A key as the parser reads it back: plain when it can be, else backticked, else double-quoted. */
 const printKey = (key: string): string => {

@@ -40,7 +40,7 @@ const numericOperators: Record<NumericComparator, string> = {
  * GLOB's own metacharacters bracketed so they match literally. SQLite's LIKE
  * ignores ASCII case; GLOB does not, which is what MLflow's LIKE promises.
  */
-export const likeToGlob = (pattern: string): string =>
+const likeToGlob = (pattern: string): string =>
   pattern.replace(/[%_*?[]/g, (c) => (c === "%" ? "*" : c === "_" ? "?" : `[${c}]`))
 
 /**
@@ -72,8 +72,15 @@ const compareText = (sql: Sql, column: string, comparator: StringComparator, val
 const compareList = (sql: Sql, column: string, comparator: ListComparator, values: ReadonlyArray<string>): Fragment =>
   sql`${sql.literal(column)} ${sql.literal(comparator)} ${sql.in(values)}`
 
+// PostgreSQL types a parameter after its column, and '1.5' or 'Infinity' is no BIGINT: such values get an
+// explicit double. Integers stay bare so comparisons on the BIGINT time columns can use their indexes.
+const numberParameter = (sql: Sql, value: number): Fragment =>
+  Number.isSafeInteger(value)
+    ? sql`${value}`
+    : sql.onDialectOrElse({ pg: () => sql`CAST(${value} AS DOUBLE PRECISION)`, orElse: () => sql`${value}` })
+
 const compareNumber = (sql: Sql, column: string, comparator: NumericComparator, value: number): Fragment =>
-  sql`${sql.literal(column)} ${sql.literal(numericOperators[comparator])} ${value}`
+  sql`${sql.literal(column)} ${sql.literal(numericOperators[comparator])} ${numberParameter(sql, value)}`
 
 type TextOrListOperand =
   | { readonly comparator: StringComparator; readonly value: string }
@@ -103,7 +110,7 @@ const datasetColumns: Record<DatasetField, string> = {
 // NaN is stored as value 0 with is_nan = 1: it satisfies only `!=`, as IEEE NaN does in memory.
 const metricCondition = (sql: Sql, comparator: NumericComparator, value: number): Fragment =>
   comparator === "!="
-    ? sql`(m.is_nan = 1 OR m.value <> ${value})`
+    ? sql`(m.is_nan = 1 OR m.value <> ${numberParameter(sql, value)})`
     : sql`m.is_nan = 0 AND ${compareNumber(sql, "m.value", comparator, value)}`
 
 const runCondition = (sql: Sql, c: RunComparison): Fragment => {
