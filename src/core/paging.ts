@@ -62,13 +62,26 @@ export const checkPageSize = (
   return Either.right(requested)
 }
 
-/** Slices one page out of a fully ordered array (in-memory implementations). */
-export const pageOf = <A>(
-  all: ReadonlyArray<A>,
-  offset: number,
-  size: number,
-  query: unknown
+/** A validated page request: its size, the offset its token decoded to, and the query it belongs to. */
+export interface PageRequest {
+  readonly size: number
+  readonly offset: number
+  readonly fingerprint: unknown
+}
+
+/**
+ * The page of `fetched` rows read with `LIMIT size + 1 OFFSET offset`: the
+ * extra row only tells whether another page exists.
+ */
+export const pageFromRows = <A>(
+  request: PageRequest,
+  fetched: ReadonlyArray<A>
 ): { readonly items: ReadonlyArray<A>; readonly nextPageToken: string | null } => ({
-  items: all.slice(offset, offset + size),
-  nextPageToken: offset + size < all.length ? encodePageToken(offset + size, query) : null
+  items: fetched.slice(0, request.size),
+  nextPageToken:
+    fetched.length > request.size ? encodePageToken(request.offset + request.size, request.fingerprint) : null
 })
+
+/** Slices one page out of a fully ordered array (in-memory implementations). */
+export const pageOf = <A>(all: ReadonlyArray<A>, request: PageRequest) =>
+  pageFromRows(request, all.slice(request.offset, request.offset + request.size + 1))

@@ -253,7 +253,16 @@ const parse = (
   }
 }
 
-/** Parses a `searchRegisteredModels` filter; `undefined` or blank means no filter. */
+/**
+ * Parses a `searchRegisteredModels` filter; `undefined` or blank means no filter.
+ *
+ * @example
+ * ```ts
+ * parseRegisteredModelFilter("name LIKE 'churn%' AND tags.team = 'growth'")
+ * // Either.right([{ _tag: "StringCompare", field: "name", op: "LIKE", value: "churn%" },
+ * //               { _tag: "TagCompare", key: "team", op: "=", value: "growth" }])
+ * ```
+ */
 export const parseRegisteredModelFilter = (filter: string | undefined) => parse("models", filter)
 
 /** Parses a `searchModelVersions` filter; `undefined` or blank means no filter. */

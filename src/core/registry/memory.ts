@@ -13,6 +13,8 @@ import {
   type ModelVersionNumber,
   type ModelVersionStatus,
   RegisteredModel,
+  type SearchModelVersions,
+  type SearchRegisteredModels,
   type Stage
 } from "./model.js"
 import type { ModelRegistryShape } from "./ModelRegistry.js"
@@ -282,7 +284,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
   })
 
   const searchRegisteredModels = Effect.fn("ModelRegistry.searchRegisteredModels")(function* (
-    query?: Parameters<ModelRegistryShape["searchRegisteredModels"]>[0]
+    query?: SearchRegisteredModels
   ) {
     const search = yield* prepareModelSearch(query)
     const tenant = yield* CurrentTenant
@@ -433,7 +435,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
   })
 
   const searchModelVersions = Effect.fn("ModelRegistry.searchModelVersions")(function* (
-    query?: Parameters<ModelRegistryShape["searchModelVersions"]>[0]
+    query?: SearchModelVersions
   ) {
     const search = yield* prepareVersionSearch(query)
     const tenant = yield* CurrentTenant

@@ -1,7 +1,7 @@
 import { Clock, Effect } from "effect"
 import { CurrentPrincipal } from "../context.js"
 import { InvalidArgument } from "../errors.js"
-import { checkPageSize, decodePageToken, pageOf } from "../paging.js"
+import { pageOf } from "../paging.js"
 import {
   ExperimentAlreadyExists,
   ExperimentNotActive,
@@ -12,16 +12,8 @@ import {
   TagNotFound
 } from "./errors.js"
 import type { ExperimentTrackerShape } from "./ExperimentTracker.js"
-import {
-  compareExperiments,
-  compareRuns,
-  matchesExperiment,
-  matchesRun,
-  parseExperimentFilter,
-  parseExperimentOrderBy,
-  parseRunFilter,
-  parseRunOrderBy
-} from "./filter/index.js"
+import { compareExperiments, compareRuns, matchesExperiment, matchesRun } from "./filter/index.js"
+import { planExperimentSearch, planHistory, planRunSearch } from "./queries.js"
 import { lttb } from "./downsample.js"
 import {
   type DatasetInput,
@@ -52,7 +44,6 @@ import {
   validateRunName,
   validateTags
 } from "./validate.js"
-import { historyDefaults, searchDefaults } from "./defaults.js"
 
 interface ExperimentState {
   readonly experimentId: ExperimentId
@@ -210,20 +201,13 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     },
 
     searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
-      const filter = yield* parseExperimentFilter(query.filter ?? "")
-      const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
-      const size = yield* checkPageSize(
-        "maxResults",
-        query.maxResults,
-        searchDefaults.pageSize,
-        searchDefaults.maxPageSize
-      )
-      const offset = yield* decodePageToken(query.pageToken, [query.filter, query.orderBy, query.viewType])
+      const plan = yield* planExperimentSearch(query)
       const all = Array.from(experiments.values())
         .map(toExperiment)
-        .filter((e) => inView(e.lifecycleStage, query.viewType) && matchesExperiment(filter, e))
-        .sort(compareExperiments(orderBy))
-      return pageOf(all, offset, size, [query.filter, query.orderBy, query.viewType])
+        .filter((e) => inView(e.lifecycleStage, query.viewType))
+        .filter(matchesExperiment(plan.filter))
+        .sort(compareExperiments(plan.orderBy))
+      return pageOf(all, plan.page)
     }),
 
     renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
@@ -383,40 +367,21 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
             (query.endStep === undefined || p.step <= query.endStep)
         )
         .sort(compareHistory)
-      if (query.maxPoints !== undefined) {
-        const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
-        return { items: lttb(window, maxPoints).map(toMetric), nextPageToken: null }
-      }
-      const size = yield* checkPageSize(
-        "maxResults",
-        query.maxResults,
-        historyDefaults.pageSize,
-        historyDefaults.maxPageSize
-      )
-      const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
-      const offset = yield* decodePageToken(query.pageToken, fingerprint)
-      const page = pageOf(window, offset, size, fingerprint)
+      const plan = yield* planHistory(query)
+      if (plan._tag === "Downsample") return { items: lttb(window, plan.maxPoints).map(toMetric), nextPageToken: null }
+      const page = pageOf(window, plan.page)
       return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
     }),
 
     searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
-      const filter = yield* parseRunFilter(query.filter ?? "")
-      const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
-      const size = yield* checkPageSize(
-        "maxResults",
-        query.maxResults,
-        searchDefaults.pageSize,
-        searchDefaults.maxPageSize
-      )
-      const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
-      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const plan = yield* planRunSearch(query)
       const experimentIds = new Set<string>(query.experimentIds)
       const all = Array.from(runs.values())
         .filter((r) => experimentIds.has(r.info.experimentId) && inView(r.info.lifecycleStage, query.viewType))
         .map(toRun)
-        .filter((run) => matchesRun(filter, run))
-        .sort(compareRuns(orderBy))
-      return pageOf(all, offset, size, fingerprint)
+        .filter(matchesRun(plan.filter))
+        .sort(compareRuns(plan.orderBy))
+      return pageOf(all, plan.page)
     })
   }
   return shape

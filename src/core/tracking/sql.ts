@@ -2,9 +2,8 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
 import { CurrentPrincipal } from "../context.js"
 import { InvalidArgument } from "../errors.js"
-import { checkPageSize, decodePageToken, encodePageToken } from "../paging.js"
+import { pageFromRows } from "../paging.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
-import { historyDefaults, searchDefaults } from "./defaults.js"
 import { lttb } from "./downsample.js"
 import {
   ExperimentAlreadyExists,
@@ -20,12 +19,9 @@ import {
   compileExperimentFilter,
   compileExperimentOrderBy,
   compileRunFilter,
-  compileRunOrderBy,
-  parseExperimentFilter,
-  parseExperimentOrderBy,
-  parseRunFilter,
-  parseRunOrderBy
+  compileRunOrderBy
 } from "./filter/index.js"
+import { planExperimentSearch, planHistory, planRunSearch } from "./queries.js"
 import {
   DatasetContextTag,
   DatasetInput,
@@ -399,22 +395,13 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     }, Effect.catchTags(die)),
 
     searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
-      const filter = yield* parseExperimentFilter(query.filter ?? "")
-      const orderBy = yield* parseExperimentOrderBy(query.orderBy ?? [])
-      const size = yield* checkPageSize(
-        "maxResults",
-        query.maxResults,
-        searchDefaults.pageSize,
-        searchDefaults.maxPageSize
-      )
-      const fingerprint = [query.filter, query.orderBy, query.viewType]
-      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const { filter, orderBy, page } = yield* planExperimentSearch(query)
       const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments e
           WHERE ${sql.in("e.lifecycle_stage", stagesOf(query.viewType))} AND ${compileExperimentFilter(sql, filter)}
           ORDER BY ${compileExperimentOrderBy(sql, orderBy)}
-          LIMIT ${size + 1} OFFSET ${offset}`
-      const items = yield* toExperiments(rows.slice(0, size))
-      return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
+          LIMIT ${page.size + 1} OFFSET ${page.offset}`
+      const found = pageFromRows(page, rows)
+      return { items: yield* toExperiments(found.items), nextPageToken: found.nextPageToken }
     }, Effect.catchTags(die)),
 
     renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
@@ -626,48 +613,28 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         ...(query.startStep === undefined ? [] : [sql`step >= ${query.startStep}`]),
         ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`])
       ])
-      if (query.maxPoints !== undefined) {
-        const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
-        const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
-            WHERE ${window} ORDER BY step, timestamp`
-        return { items: lttb(rows.map(toMetric), maxPoints), nextPageToken: null }
+      const plan = yield* planHistory(query)
+      const columns = sql`SELECT key, step, timestamp, value, is_nan FROM metrics WHERE ${window} ORDER BY step, timestamp`
+      if (plan._tag === "Downsample") {
+        const rows = yield* sql<MetricDbRow>`${columns}`
+        return { items: lttb(rows.map(toMetric), plan.maxPoints), nextPageToken: null }
       }
-      const size = yield* checkPageSize(
-        "maxResults",
-        query.maxResults,
-        historyDefaults.pageSize,
-        historyDefaults.maxPageSize
-      )
-      const fingerprint = [query.runId, query.key, query.startStep, query.endStep]
-      const offset = yield* decodePageToken(query.pageToken, fingerprint)
-      const rows = yield* sql<MetricDbRow>`SELECT key, step, timestamp, value, is_nan FROM metrics
-          WHERE ${window} ORDER BY step, timestamp LIMIT ${size + 1} OFFSET ${offset}`
-      return {
-        items: rows.slice(0, size).map(toMetric),
-        nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null
-      }
+      const rows = yield* sql<MetricDbRow>`${columns} LIMIT ${plan.page.size + 1} OFFSET ${plan.page.offset}`
+      const page = pageFromRows(plan.page, rows)
+      return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
     }, Effect.catchTags(die)),
 
     searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
-      const filter = yield* parseRunFilter(query.filter ?? "")
-      const orderBy = yield* parseRunOrderBy(query.orderBy ?? [])
-      const size = yield* checkPageSize(
-        "maxResults",
-        query.maxResults,
-        searchDefaults.pageSize,
-        searchDefaults.maxPageSize
-      )
-      const fingerprint = [query.experimentIds, query.filter, query.orderBy, query.viewType]
-      const offset = yield* decodePageToken(query.pageToken, fingerprint)
+      const { filter, orderBy, page } = yield* planRunSearch(query)
       if (query.experimentIds.length === 0) return { items: [], nextPageToken: null }
       const rows = yield* sql<RunRow>`SELECT r.* FROM runs r
           WHERE ${sql.in("r.experiment_id", query.experimentIds.map(Number))}
             AND ${sql.in("r.lifecycle_stage", stagesOf(query.viewType))}
             AND ${compileRunFilter(sql, filter)}
           ORDER BY ${compileRunOrderBy(sql, orderBy)}
-          LIMIT ${size + 1} OFFSET ${offset}`
-      const items = yield* toRuns(rows.slice(0, size))
-      return { items, nextPageToken: rows.length > size ? encodePageToken(offset + size, fingerprint) : null }
+          LIMIT ${page.size + 1} OFFSET ${page.offset}`
+      const found = pageFromRows(page, rows)
+      return { items: yield* toRuns(found.items), nextPageToken: found.nextPageToken }
     }, Effect.catchTags(die))
   }
   return shape

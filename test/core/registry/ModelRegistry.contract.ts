@@ -1,8 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, type Layer, TestClock } from "effect"
 import { CurrentPrincipal, CurrentTenant, Principal, TenantId } from "../../../src/core/context.js"
+import type { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../../src/core/errors.js"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
-import { type CreateModelVersion, ModelVersionNumber, type ModelVersionStatus } from "../../../src/core/registry/model.js"
+import {
+  type CreateModelVersion,
+  ModelVersionNumber,
+  type ModelVersionStatus
+} from "../../../src/core/registry/model.js"
+import type { InvalidFilter } from "../../../src/core/tracking/errors.js"
 import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
 import { DatasetContextTag, DatasetInput, DatasetRef, RunId, Tag } from "../../../src/core/tracking/model.js"
 
@@ -78,7 +84,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           assert.strictEqual(created.description, "predicts churn")
           assert.strictEqual(created.creationTimestamp, 1000)
           assert.strictEqual(created.lastUpdatedTimestamp, 1000)
-          assert.deepStrictEqual(created.tags, [new Tag({ key: "domain", value: "crm" }), new Tag({ key: "team", value: "growth" })])
+          assert.deepStrictEqual(created.tags, [
+            new Tag({ key: "domain", value: "crm" }),
+            new Tag({ key: "team", value: "growth" })
+          ])
           assert.deepStrictEqual(created.aliases, [])
           assert.deepStrictEqual(yield* registry.getRegisteredModel("churn"), created)
         })
@@ -114,7 +123,13 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           const long = yield* Effect.flip(registry.createRegisteredModel({ name: "m".repeat(251) }))
           assert.deepInclude(long, { _tag: "LimitExceeded", field: "name" })
           const badTag = yield* Effect.flip(
-            registry.createRegisteredModel({ name: "ok", tags: [{ key: "fine", value: "" }, { key: "../up", value: "x" }] })
+            registry.createRegisteredModel({
+              name: "ok",
+              tags: [
+                { key: "fine", value: "" },
+                { key: "../up", value: "x" }
+              ]
+            })
           )
           assert.deepInclude(badTag, { _tag: "InvalidArgument", field: "tags[1].key" })
           const page = yield* registry.searchRegisteredModels()
@@ -144,7 +159,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           yield* seed("a", 1)
           yield* seed("b")
           yield* failsUnchanged("a", registry.renameRegisteredModel("a", "b"), { _tag: "RegisteredModelAlreadyExists" })
-          yield* failsUnchanged("a", registry.renameRegisteredModel("a", ""), { _tag: "InvalidArgument", field: "newName" })
+          yield* failsUnchanged("a", registry.renameRegisteredModel("a", ""), {
+            _tag: "InvalidArgument",
+            field: "newName"
+          })
           const missing = yield* Effect.flip(registry.renameRegisteredModel("nope", "c"))
           assert.strictEqual(missing._tag, "RegisteredModelNotFound")
         })
@@ -201,7 +219,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           yield* registry.deleteRegisteredModel("churn")
           assert.strictEqual((yield* Effect.flip(registry.getRegisteredModel("churn")))._tag, "RegisteredModelNotFound")
           assert.deepStrictEqual((yield* registry.searchModelVersions()).items, [])
-          assert.strictEqual((yield* Effect.flip(registry.deleteRegisteredModel("churn")))._tag, "RegisteredModelNotFound")
+          assert.strictEqual(
+            (yield* Effect.flip(registry.deleteRegisteredModel("churn")))._tag,
+            "RegisteredModelNotFound"
+          )
           yield* registry.createRegisteredModel({ name: "churn" })
           const first = yield* registry.createModelVersion({ name: "churn", source: "s3://again" })
           assert.strictEqual(first.version, "1")
@@ -274,7 +295,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           assert.deepInclude(error, { _tag: "ModelVersionNotFound", name: "churn", version: "2" })
           const next = yield* registry.createModelVersion({ name: "churn", source: "s3://3" })
           assert.strictEqual(next.version, "3")
-          assert.strictEqual((yield* Effect.flip(registry.deleteModelVersion("churn", v(2))))._tag, "ModelVersionNotFound")
+          assert.strictEqual(
+            (yield* Effect.flip(registry.deleteModelVersion("churn", v(2))))._tag,
+            "ModelVersionNotFound"
+          )
         })
       )
 
@@ -285,9 +309,13 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           yield* seed("churn")
           const noModel = yield* Effect.flip(registry.createModelVersion({ name: "nope", source: "s3://m" }))
           assert.strictEqual(noModel._tag, "RegisteredModelNotFound")
-          yield* failsUnchanged("churn", registry.createModelVersion({ name: "churn", source: "s3://m", runId: unknownRunId }), {
-            _tag: "RunNotFound"
-          })
+          yield* failsUnchanged(
+            "churn",
+            registry.createModelVersion({ name: "churn", source: "s3://m", runId: unknownRunId }),
+            {
+              _tag: "RunNotFound"
+            }
+          )
           const first = yield* registry.createModelVersion({ name: "churn", source: "s3://m" })
           assert.strictEqual(first.version, "1")
         })
@@ -373,14 +401,18 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
     })
 
     describe("search", () => {
-      const names = (page: { readonly items: ReadonlyArray<{ readonly name: string }> }) => page.items.map((m) => m.name)
+      const names = (page: { readonly items: ReadonlyArray<{ readonly name: string }> }) =>
+        page.items.map((m) => m.name)
 
       test(
         "registered models are filtered by name and tags and ordered by name",
         Effect.gen(function* () {
           const registry = yield* ModelRegistry
           for (const name of ["churn-b", "Churn-A", "fraud", "churn-a"]) {
-            yield* registry.createRegisteredModel({ name, tags: name === "fraud" ? [] : [{ key: "team", value: "growth" }] })
+            yield* registry.createRegisteredModel({
+              name,
+              tags: name === "fraud" ? [] : [{ key: "team", value: "growth" }]
+            })
           }
           yield* registry.setRegisteredModelTag("fraud", "team", "risk")
           const search = (filter: string) => registry.searchRegisteredModels({ filter }).pipe(Effect.map(names))
@@ -432,7 +464,11 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           assert.strictEqual(pages, 3)
           const first = yield* registry.searchRegisteredModels({ maxResults: 2 })
           const replayed = yield* Effect.flip(
-            registry.searchRegisteredModels({ maxResults: 2, filter: "name = 'm1'", pageToken: first.nextPageToken ?? "" })
+            registry.searchRegisteredModels({
+              maxResults: 2,
+              filter: "name = 'm1'",
+              pageToken: first.nextPageToken ?? ""
+            })
           )
           assert.strictEqual(replayed._tag, "InvalidPageToken")
           const garbage = yield* Effect.flip(registry.searchRegisteredModels({ pageToken: "not-a-token" }))
@@ -447,12 +483,14 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
         Effect.gen(function* () {
           const registry = yield* ModelRegistry
           const position = (filter: string, entity: "models" | "versions" = "models") => {
-            const search: Effect.Effect<unknown, { readonly _tag: string }> =
-              entity === "models" ? registry.searchRegisteredModels({ filter }) : registry.searchModelVersions({ filter })
+            const search: Effect.Effect<unknown, InvalidFilter | InvalidPageToken | InvalidArgument | LimitExceeded> =
+              entity === "models"
+                ? registry.searchRegisteredModels({ filter })
+                : registry.searchModelVersions({ filter })
             return Effect.flip(search).pipe(
               Effect.map((error) => {
                 assert.strictEqual(error._tag, "InvalidFilter")
-                return (error as { position: number }).position
+                return error._tag === "InvalidFilter" ? error.position : -1
               })
             )
           }
@@ -631,7 +669,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           const error = yield* Effect.flip(registry.getVersionByAlias("churn", "champion"))
           assert.deepInclude(error, { _tag: "AliasNotFound", name: "churn", alias: "champion" })
           assert.strictEqual((yield* Effect.flip(registry.deleteAlias("churn", "champion")))._tag, "AliasNotFound")
-          assert.strictEqual((yield* Effect.flip(registry.getVersionByAlias("nope", "x")))._tag, "RegisteredModelNotFound")
+          assert.strictEqual(
+            (yield* Effect.flip(registry.getVersionByAlias("nope", "x")))._tag,
+            "RegisteredModelNotFound"
+          )
         })
       )
 
@@ -711,7 +752,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
           yield* registry.setAlias("churn", "candidate", v(2))
           yield* registry.setAlias("churn", "baseline", v(1))
           yield* registry.deleteModelVersion("churn", v(2)).pipe(as("dave"))
-          assert.strictEqual((yield* Effect.flip(registry.getVersionByAlias("churn", "champion")))._tag, "AliasNotFound")
+          assert.strictEqual(
+            (yield* Effect.flip(registry.getVersionByAlias("churn", "champion")))._tag,
+            "AliasNotFound"
+          )
           assert.deepStrictEqual(
             (yield* registry.getRegisteredModel("churn")).aliases.map((a) => a.alias),
             ["baseline"]

@@ -1,0 +1,232 @@
+/**
+ * The package as a user gets it: `npm pack` of a fresh build, installed in a
+ * project outside the repository, type-checked and run from its documented
+ * entry points only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { type SpawnSyncReturns, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import { builtinModules } from "node:module"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+const consumerFixture = fileURLToPath(new URL("./consumer/main.ts", import.meta.url))
+const tscBin = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc")
+const timeout = 240_000
+
+let tmp = ""
+let consumer = ""
+let tarEntries: ReadonlyArray<string> = []
+
+const run = (command: string, args: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> =>
+  spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout })
+
+const output = (result: SpawnSyncReturns<string>) => `${result.stdout}${result.stderr}`
+
+/** Runs a setup step; a failure shows the step's output instead of just its exit code. */
+const runOrThrow = (command: string, args: ReadonlyArray<string>, cwd: string) => {
+  const result = run(command, args, cwd)
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${output(result)}`)
+  return result.stdout
+}
+
+const tsc = (...args: ReadonlyArray<string>) => run(process.execPath, [tscBin, ...args], consumer)
+
+const strictTsconfig = {
+  compilerOptions: {
+    target: "ES2022",
+    lib: ["ES2022"],
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    verbatimModuleSyntax: true,
+    // Our own .d.ts files are still checked: they are the consumer's sources' imports, not skipped libraries.
+    skipLibCheck: true,
+    types: ["node"],
+    outDir: "out",
+    rootDir: "."
+  },
+  files: ["main.ts"]
+}
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-package-"))
+  runOrThrow("npm", ["run", "build"], repoRoot)
+  const packed = runOrThrow("npm", ["pack", "--json", "--pack-destination", tmp], repoRoot)
+  const [{ filename }] = JSON.parse(packed) as [{ filename: string }]
+  const tarball = path.join(tmp, filename)
+  tarEntries = runOrThrow("tar", ["-tzf", tarball], tmp).split("\n").filter(Boolean)
+
+  consumer = path.join(tmp, "consumer")
+  const installed = path.join(consumer, "node_modules", "effect-mlops")
+  fs.mkdirSync(installed, { recursive: true })
+  runOrThrow("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"], tmp)
+  // Not `npm install`: it would fetch the peers and rebuild better-sqlite3 from
+  // source for minutes. The repo's node_modules holds exactly the versions the
+  // package is developed against, so the consumer links to them; Node and tsc
+  // follow the links to their real paths, so there is one copy of `effect`.
+  const repoModules = path.join(repoRoot, "node_modules")
+  for (const entry of fs.readdirSync(repoModules)) {
+    if (entry === "effect-mlops" || entry.startsWith(".")) continue
+    fs.symlinkSync(path.join(repoModules, entry), path.join(consumer, "node_modules", entry))
+  }
+  fs.writeFileSync(
+    path.join(consumer, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)
+  )
+  fs.writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify(strictTsconfig, null, 2))
+  fs.copyFileSync(consumerFixture, path.join(consumer, "main.ts"))
+}, timeout)
+
+afterAll(() => {
+  if (tmp !== "") fs.rmSync(tmp, { recursive: true, force: true })
+})
+
+describe("the npm tarball", () => {
+  it("ships the built entry points and README, and no sources, tests, benchmarks or programs", () => {
+    const files = tarEntries.map((entry) => entry.replace(/^package\//, ""))
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "dist/src/index.js",
+        "dist/src/index.d.ts",
+        "dist/layers/index.js",
+        "dist/layers/index.d.ts",
+        "dist/src/testing/index.js",
+        "dist/src/testing/index.d.ts"
+      ])
+    )
+    const unwanted = files.filter(
+      (file) =>
+        /^(test|bench|programs|examples|data|src|layers)\//.test(file) ||
+        (file.endsWith(".ts") && !file.endsWith(".d.ts")) ||
+        file.startsWith("node_modules/")
+    )
+    expect(unwanted).toEqual([])
+  })
+
+  it("declares effect and @effect/* as peer dependencies, and every package its code imports", () => {
+    const installed = path.join(consumer, "node_modules", "effect-mlops")
+    const manifest = JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8")) as {
+      readonly dependencies?: Record<string, string>
+      readonly peerDependencies?: Record<string, string>
+    }
+    const peers = Object.keys(manifest.peerDependencies ?? {})
+    const dependencies = Object.keys(manifest.dependencies ?? {})
+    expect(peers).toContain("effect")
+    expect(dependencies.filter((name) => name === "effect" || name.startsWith("@effect/"))).toEqual([])
+
+    const imported = new Set<string>()
+    const specifier = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"'.][^"']*)["']/g
+    for (const file of fs.readdirSync(path.join(installed, "dist"), { recursive: true, encoding: "utf8" })) {
+      if (!file.endsWith(".js")) continue
+      for (const match of fs.readFileSync(path.join(installed, "dist", file), "utf8").matchAll(specifier)) {
+        const name = match[1] ?? ""
+        if (name.startsWith("node:") || builtinModules.includes(name)) continue
+        imported.add(name.startsWith("@") ? name.split("/").slice(0, 2).join("/") : (name.split("/")[0] ?? name))
+      }
+    }
+    expect(imported.has("effect")).toBe(true)
+    expect([...imported].filter((name) => !peers.includes(name) && !dependencies.includes(name))).toEqual([])
+  })
+})
+
+describe("a consumer project", () => {
+  it(
+    "type-checks against the packed declarations under strict settings",
+    () => {
+      const result = tsc("--noEmit", "-p", ".")
+      expect(output(result)).toBe("")
+      expect(result.status).toBe(0)
+    },
+    timeout
+  )
+
+  it(
+    "gets real types, not any: misuse of the API is a compile error",
+    () => {
+      fs.writeFileSync(
+        path.join(consumer, "misuse.ts"),
+        [
+          'import { Effect } from "effect"',
+          'import { ExperimentTracker, type RunId } from "effect-mlops"',
+          'import { makeBasicLayer } from "effect-mlops/layers"',
+          "export const logText = (runId: RunId) =>",
+          '  Effect.flatMap(ExperimentTracker, (tracker) => tracker.logMetric(runId, { key: "loss", value: "high" }))',
+          "export const noPath = makeBasicLayer({})",
+          ""
+        ].join("\n")
+      )
+      fs.writeFileSync(
+        path.join(consumer, "tsconfig.misuse.json"),
+        JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { noEmit: true }, files: ["misuse.ts"] })
+      )
+      const result = tsc("-p", "tsconfig.misuse.json")
+      const errors = output(result)
+        .split("\n")
+        .filter((line) => line.includes("error TS"))
+      expect(result.status).not.toBe(0)
+      expect(errors.map((line) => line.replace(/\).*$/, ")"))).toEqual(["misuse.ts(5,106)", "misuse.ts(6,38)"])
+      expect(errors[0]).toContain("Type 'string' is not assignable to type 'number'")
+      expect(errors[1]).toContain("'dataPath' is missing")
+    },
+    timeout
+  )
+
+  it(
+    "compiles and runs a tracked program on makeBasicLayer, TestLayer and a custom composition",
+    () => {
+      const compiled = tsc("-p", ".")
+      expect(output(compiled)).toBe("")
+      const dataPath = path.join(tmp, "data")
+      const result = run(process.execPath, [path.join("out", "main.js"), dataPath], consumer)
+      expect(result.stderr).toBe("")
+      expect(result.status).toBe(0)
+      const lines = result.stdout.trim().split("\n")
+      const expected = {
+        status: "FINISHED",
+        params: { learning_rate: "0.1" },
+        loss: [0.5, 0.25],
+        weights: "weights",
+        championVersion: 1,
+        championIsRun: true,
+        missingAlias: "AliasNotFound"
+      }
+      expect(JSON.parse(lines[lines.length - 1] ?? "")).toEqual({
+        basic: expected,
+        test: expected,
+        custom: expected,
+        invalidPath: true,
+        sameTestLayer: true,
+        memoryLayers: ["artifactStore", "experimentTracker", "modelRegistry"]
+      })
+      expect(fs.existsSync(path.join(dataPath, "basic", "mlops.db"))).toBe(true)
+      expect(fs.readdirSync(path.join(dataPath, "basic", "artifacts"))).not.toEqual([])
+      expect(fs.existsSync(path.join(dataPath, "custom", "metadata.db"))).toBe(true)
+    },
+    timeout
+  )
+
+  it("imports only the documented entry points", () => {
+    const source = fs.readFileSync(consumerFixture, "utf8")
+    const specifiers = [...source.matchAll(/^import .* from "([^"]+)"$/gm)].map((match) => match[1])
+    expect(new Set(specifiers)).toEqual(
+      new Set(["node:path", "effect", "effect-mlops", "effect-mlops/layers", "effect-mlops/testing"])
+    )
+  })
+
+  it("cannot reach modules the package does not export", () => {
+    const result = run(
+      process.execPath,
+      ["--input-type=module", "-e", 'await import("effect-mlops/dist/src/core/limits.js")'],
+      consumer
+    )
+    expect(result.status).not.toBe(0)
+    expect(result.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED")
+  })
+})
