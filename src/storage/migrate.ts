@@ -8,6 +8,14 @@ const migrationsTable = "effect_sql_migrations"
 
 const runMigrator = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable })
 
+const refuseNewerStore = Effect.flatMap(
+  Effect.suspend(() => currentSchemaVersion),
+  (version) =>
+    version > latestSchemaVersion
+      ? Effect.fail(new StoreVersionTooNew({ storeVersion: version, supportedVersion: latestSchemaVersion }))
+      : Effect.void
+)
+
 /**
  * Brings the store to {@link latestSchemaVersion}, refusing a store written by
  * a newer release.
@@ -26,6 +34,8 @@ export const migrate: Effect.Effect<
   SqlClient.SqlClient
 > = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  // Refuse a newer store before writing anything to it, not even the lock table.
+  yield* refuseNewerStore
   yield* sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`
   yield* sql.withTransaction(
     Effect.gen(function* () {
@@ -33,10 +43,7 @@ export const migrate: Effect.Effect<
         pg: () => sql`LOCK TABLE effect_mlops_lock IN ACCESS EXCLUSIVE MODE`,
         orElse: () => sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
       })
-      const version = yield* currentSchemaVersion
-      if (version > latestSchemaVersion) {
-        return yield* new StoreVersionTooNew({ storeVersion: version, supportedVersion: latestSchemaVersion })
-      }
+      yield* refuseNewerStore
       yield* runMigrator
     })
   )

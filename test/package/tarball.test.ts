@@ -4,12 +4,12 @@
  * entry points only.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type SpawnSyncReturns, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { builtinModules } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { type ProcessResult, runOrThrow, runProcess } from "./process.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const consumerFixture = fileURLToPath(new URL("./consumer/main.ts", import.meta.url))
@@ -20,19 +20,9 @@ let tmp = ""
 let consumer = ""
 let tarEntries: ReadonlyArray<string> = []
 
-const run = (command: string, args: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> =>
-  spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout })
+const output = (result: ProcessResult) => `${result.stdout}${result.stderr}`
 
-const output = (result: SpawnSyncReturns<string>) => `${result.stdout}${result.stderr}`
-
-/** Runs a setup step; a failure shows the step's output instead of just its exit code. */
-const runOrThrow = (command: string, args: ReadonlyArray<string>, cwd: string) => {
-  const result = run(command, args, cwd)
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${output(result)}`)
-  return result.stdout
-}
-
-const tsc = (...args: ReadonlyArray<string>) => run(process.execPath, [tscBin, ...args], consumer)
+const tsc = (...args: ReadonlyArray<string>) => runProcess(process.execPath, [tscBin, ...args], { cwd: consumer })
 
 const strictTsconfig = {
   compilerOptions: {
@@ -44,7 +34,6 @@ const strictTsconfig = {
     exactOptionalPropertyTypes: true,
     noUncheckedIndexedAccess: true,
     verbatimModuleSyntax: true,
-    // Our own .d.ts files are still checked: they are the consumer's sources' imports, not skipped libraries.
     skipLibCheck: true,
     types: ["node"],
     outDir: "out",
@@ -53,18 +42,18 @@ const strictTsconfig = {
   files: ["main.ts"]
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-package-"))
-  runOrThrow("npm", ["run", "build"], repoRoot)
-  const packed = runOrThrow("npm", ["pack", "--json", "--pack-destination", tmp], repoRoot)
+  await runOrThrow("npm", ["run", "build"], { cwd: repoRoot })
+  const packed = await runOrThrow("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: repoRoot })
   const [{ filename }] = JSON.parse(packed) as [{ filename: string }]
   const tarball = path.join(tmp, filename)
-  tarEntries = runOrThrow("tar", ["-tzf", tarball], tmp).split("\n").filter(Boolean)
+  tarEntries = (await runOrThrow("tar", ["-tzf", tarball], { cwd: tmp })).split("\n").filter(Boolean)
 
   consumer = path.join(tmp, "consumer")
   const installed = path.join(consumer, "node_modules", "effect-mlops")
   fs.mkdirSync(installed, { recursive: true })
-  runOrThrow("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"], tmp)
+  await runOrThrow("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"], { cwd: tmp })
   // Not `npm install`: it would fetch the peers and rebuild better-sqlite3 from
   // source for minutes. The repo's node_modules holds exactly the versions the
   // package is developed against, so the consumer links to them; Node and tsc
@@ -122,7 +111,8 @@ describe("the npm tarball", () => {
     expect(dependencies.filter((name) => name === "effect" || name.startsWith("@effect/"))).toEqual([])
 
     const imported = new Set<string>()
-    const specifier = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"'.][^"']*)["']/g
+    // Statements only (tsc emits them at the start of a line), not the import examples in TSDoc comments.
+    const specifier = /^(?:import|export)\b[^;\n]*?\bfrom\s*["']([^"'.][^"']*)["'];?$/gm
     for (const file of fs.readdirSync(path.join(installed, "dist"), { recursive: true, encoding: "utf8" })) {
       if (!file.endsWith(".js")) continue
       for (const match of fs.readFileSync(path.join(installed, "dist", file), "utf8").matchAll(specifier)) {
@@ -138,9 +128,10 @@ describe("the npm tarball", () => {
 
 describe("a consumer project", () => {
   it(
-    "type-checks against the packed declarations under strict settings",
-    () => {
-      const result = tsc("--noEmit", "-p", ".")
+    "type-checks against the packed declarations under strict settings, the declarations themselves included",
+    async () => {
+      // skipLibCheck off checks our .d.ts files too; DOM because @effect/platform's declarations name DOM types.
+      const result = await tsc("--noEmit", "-p", ".", "--skipLibCheck", "false", "--lib", "ES2022,DOM")
       expect(output(result)).toBe("")
       expect(result.status).toBe(0)
     },
@@ -149,42 +140,40 @@ describe("a consumer project", () => {
 
   it(
     "gets real types, not any: misuse of the API is a compile error",
-    () => {
-      fs.writeFileSync(
-        path.join(consumer, "misuse.ts"),
-        [
-          'import { Effect } from "effect"',
-          'import { ExperimentTracker, type RunId } from "effect-mlops"',
-          'import { makeBasicLayer } from "effect-mlops/layers"',
-          "export const logText = (runId: RunId) =>",
-          '  Effect.flatMap(ExperimentTracker, (tracker) => tracker.logMetric(runId, { key: "loss", value: "high" }))',
-          "export const noPath = makeBasicLayer({})",
-          ""
-        ].join("\n")
-      )
+    async () => {
+      const misuse = [
+        'import { Effect } from "effect"',
+        'import { ExperimentTracker, type RunId } from "effect-mlops"',
+        'import { makeBasicLayer } from "effect-mlops/layers"',
+        "export const logText = (runId: RunId) =>",
+        '  Effect.flatMap(ExperimentTracker, (tracker) => tracker.logMetric(runId, { key: "loss", value: "high" }))',
+        "export const noPath = makeBasicLayer({})"
+      ]
+      fs.writeFileSync(path.join(consumer, "misuse.ts"), `${misuse.join("\n")}\n`)
       fs.writeFileSync(
         path.join(consumer, "tsconfig.misuse.json"),
         JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { noEmit: true }, files: ["misuse.ts"] })
       )
-      const result = tsc("-p", "tsconfig.misuse.json")
+      const result = await tsc("-p", "tsconfig.misuse.json")
       const errors = output(result)
         .split("\n")
         .filter((line) => line.includes("error TS"))
+      const at = (line: number, text: string) => `misuse.ts(${line},${(misuse[line - 1] ?? "").indexOf(text) + 1})`
       expect(result.status).not.toBe(0)
-      expect(errors.map((line) => line.replace(/\).*$/, ")"))).toEqual(["misuse.ts(5,106)", "misuse.ts(6,38)"])
+      expect(errors.map((line) => line.replace(/\).*$/, ")"))).toEqual([at(5, "value:"), at(6, "{}")])
       expect(errors[0]).toContain("Type 'string' is not assignable to type 'number'")
-      expect(errors[1]).toContain("'dataPath' is missing")
+      expect(errors[1]).toContain("not assignable to parameter of type 'BasicLayerOptions'")
     },
     timeout
   )
 
   it(
     "compiles and runs a tracked program on makeBasicLayer, TestLayer and a custom composition",
-    () => {
-      const compiled = tsc("-p", ".")
+    async () => {
+      const compiled = await tsc("-p", ".")
       expect(output(compiled)).toBe("")
       const dataPath = path.join(tmp, "data")
-      const result = run(process.execPath, [path.join("out", "main.js"), dataPath], consumer)
+      const result = await runProcess(process.execPath, [path.join("out", "main.js"), dataPath], { cwd: consumer })
       expect(result.stderr).toBe("")
       expect(result.status).toBe(0)
       const lines = result.stdout.trim().split("\n")
@@ -193,7 +182,7 @@ describe("a consumer project", () => {
         params: { learning_rate: "0.1" },
         loss: [0.5, 0.25],
         weights: "weights",
-        championVersion: 1,
+        championVersion: "1",
         championIsRun: true,
         missingAlias: "AliasNotFound"
       }
@@ -220,11 +209,11 @@ describe("a consumer project", () => {
     )
   })
 
-  it("cannot reach modules the package does not export", () => {
-    const result = run(
+  it("cannot reach modules the package does not export", async () => {
+    const result = await runProcess(
       process.execPath,
       ["--input-type=module", "-e", 'await import("effect-mlops/dist/src/core/limits.js")'],
-      consumer
+      { cwd: consumer }
     )
     expect(result.status).not.toBe(0)
     expect(result.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED")

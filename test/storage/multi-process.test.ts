@@ -30,7 +30,7 @@ interface WriterOutput {
 
 const text = <E>(stream: Stream.Stream<Uint8Array, E>) => stream.pipe(Stream.decodeText(), Stream.mkString)
 
-const runWriter = (dataDir: string, barrierDir: string): Effect.Effect<WriterOutput, unknown, never> =>
+const runWriter = (dataDir: string, barrierDir: string) =>
   Effect.gen(function* () {
     const args = [dataDir, experiment, runsPerWriter, batches, pointsPerBatch, barrierDir].map(String)
     const command = Command.make(process.execPath, "--import", "tsx", writerScript, ...args).pipe(

@@ -75,7 +75,12 @@ const snapshot = (dir: string) =>
     .map((name) => {
       const file = path.join(dir, name)
       const bytes = fs.readFileSync(file)
-      return { name, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), mtimeMs: fs.statSync(file).mtimeMs }
+      return {
+        name,
+        size: bytes.length,
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+        mtimeMs: fs.statSync(file).mtimeMs
+      }
     })
 
 describe("a store created by the previous release (schema version 1)", () => {

@@ -27,10 +27,13 @@ const batchSize = Number(pointsPerBatch)
 
 const startBarrier = Effect.zipRight(
   Effect.sync(() => fs.writeFileSync(path.join(barrierDir, `ready-${process.pid}`), "")),
-  Effect.repeat(Effect.sync(() => fs.existsSync(path.join(barrierDir, "go"))), {
-    until: (go) => go,
-    schedule: Schedule.spaced("5 millis")
-  })
+  Effect.repeat(
+    Effect.sync(() => fs.existsSync(path.join(barrierDir, "go"))),
+    {
+      until: (go) => go,
+      schedule: Schedule.spaced("5 millis")
+    }
+  )
 )
 
 const logRun = withRun({ experiment }, (run) =>

@@ -1,4 +1,7 @@
 import { Either } from "effect"
+import type { NumericComparator, StringComparator } from "../search/comparators.js"
+import { attempt, ParseFailure } from "../search/failure.js"
+import { listTest, numericTest, textTest } from "../search/memory.js"
 import { InvalidFilter } from "../tracking/errors.js"
 
 /**
@@ -9,13 +12,13 @@ import { InvalidFilter } from "../tracking/errors.js"
  * - registered models: `name` and `tags.<key>`;
  * - model versions: `name`, `run_id`, `source_path`, `version_number` and `tags.<key>`.
  *
- * Strings compare with `=`, `!=`, `LIKE` (case-sensitive) and `ILIKE`; only
- * `run_id` takes `IN ('a', 'b')`; `version_number` compares numerically.
- * A key with characters other than letters, digits, `_` and `.` is quoted
- * with backticks: ``tags.`team-name` = 'ml'``.
+ * Strings compare with `=`, `!=`, `LIKE` (case-sensitive) and `ILIKE` (ASCII
+ * case folded, as on SQLite); only `run_id` takes `IN ('a', 'b')`;
+ * `version_number` compares numerically. A key with characters other than
+ * letters, digits, `_` and `.` is quoted with backticks: ``tags.`team-name` = 'ml'``.
  */
-export type StringOp = "=" | "!=" | "LIKE" | "ILIKE"
-export type NumberOp = "=" | "!=" | ">" | ">=" | "<" | "<="
+export type StringOp = StringComparator
+export type NumberOp = NumericComparator
 
 /** A string attribute, named after the domain field it reads. */
 export type StringField = "name" | "runId" | "source"
@@ -33,13 +36,6 @@ type Token =
   | { readonly kind: "number"; readonly text: string; readonly pos: number }
   | { readonly kind: "op"; readonly op: NumberOp; readonly pos: number }
   | { readonly kind: "(" | ")" | "," | "end"; readonly pos: number }
-
-class FilterError {
-  constructor(
-    readonly position: number,
-    readonly reason: string
-  ) {}
-}
 
 const wordChar = /[\w]/
 const identStart = /[A-Za-z_]/
@@ -62,7 +58,7 @@ const readQuoted = (text: string, start: number): { readonly value: string; read
     value += c
     i++
   }
-  throw new FilterError(start, "unterminated quoted string")
+  throw new ParseFailure(start, "unterminated quoted string")
 }
 
 const readWord = (text: string, start: number): number => {
@@ -92,7 +88,7 @@ const tokenize = (text: string): ReadonlyArray<Token> => {
     } else if (c === "=" || c === "<" || c === ">" || c === "!") {
       const two = text.slice(i, i + 2)
       const op = two === "!=" || two === ">=" || two === "<=" ? two : c
-      if (op === "!" || two === "<>") throw new FilterError(i, `unknown comparator "${two === "<>" ? two : c}"`)
+      if (op === "!" || two === "<>") throw new ParseFailure(i, `unknown comparator "${two === "<>" ? two : c}"`)
       tokens.push({ kind: "op", op: op as NumberOp, pos: i })
       i += op.length
     } else if (identStart.test(c)) {
@@ -112,11 +108,11 @@ const tokenize = (text: string): ReadonlyArray<Token> => {
       } else {
         const keyStart = i
         while (i < text.length && (wordChar.test(text[i] as string) || text[i] === ".")) i++
-        if (i === keyStart) throw new FilterError(keyStart, `expected a key after "${head}."`)
+        if (i === keyStart) throw new ParseFailure(keyStart, `expected a key after "${head}."`)
         tokens.push({ kind: "ident", prefix: head, key: text.slice(keyStart, i), pos: start })
       }
     } else {
-      throw new FilterError(i, `unexpected character "${c}"`)
+      throw new ParseFailure(i, `unexpected character "${c}"`)
     }
   }
   tokens.push({ kind: "end", pos: text.length })
@@ -141,17 +137,17 @@ type Subject =
   | { readonly _tag: "Version" }
 
 const resolveSubject = (entity: Entity, token: Token): Subject => {
-  if (token.kind !== "ident") throw new FilterError(token.pos, "expected an attribute such as name or tags.<key>")
+  if (token.kind !== "ident") throw new ParseFailure(token.pos, "expected an attribute such as name or tags.<key>")
   const { key, prefix } = token
   if (prefix === "tag" || prefix === "tags") {
-    if (key.length === 0) throw new FilterError(token.pos, "a tag key must not be empty")
+    if (key.length === 0) throw new ParseFailure(token.pos, "a tag key must not be empty")
     return { _tag: "Tag", key }
   }
   if (prefix !== undefined && prefix !== "attribute") {
-    throw new FilterError(token.pos, `invalid entity type "${prefix}"; valid types are attribute, tag and tags`)
+    throw new ParseFailure(token.pos, `invalid entity type "${prefix}"; valid types are attribute, tag and tags`)
   }
   if (!attributes[entity].includes(key)) {
-    throw new FilterError(
+    throw new ParseFailure(
       token.pos,
       `invalid attribute "${key}"; valid attributes are ${attributes[entity].join(", ")}`
     )
@@ -162,7 +158,7 @@ const resolveSubject = (entity: Entity, token: Token): Subject => {
 const parseVersionValue = (token: Token): number => {
   const text = token.kind === "number" ? token.text : token.kind === "string" ? token.value.trim() : undefined
   if (text === undefined || !/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new FilterError(token.pos, "version_number compares with an integer")
+    throw new ParseFailure(token.pos, "version_number compares with an integer")
   }
   return Number(text)
 }
@@ -170,18 +166,18 @@ const parseVersionValue = (token: Token): number => {
 const parseInList = (tokens: ReadonlyArray<Token>, start: number): { values: Array<string>; next: number } => {
   let i = start
   const open = tokens[i] as Token
-  if (open.kind !== "(") throw new FilterError(open.pos, "IN expects a parenthesised list of quoted strings")
+  if (open.kind !== "(") throw new ParseFailure(open.pos, "IN expects a parenthesised list of quoted strings")
   i++
   const values: Array<string> = []
   for (;;) {
     const item = tokens[i] as Token
-    if (item.kind !== "string") throw new FilterError(item.pos, "IN expects a list of quoted strings")
+    if (item.kind !== "string") throw new ParseFailure(item.pos, "IN expects a list of quoted strings")
     values.push(item.value)
     i++
     const separator = tokens[i] as Token
     i++
     if (separator.kind === ")") return { values, next: i }
-    if (separator.kind !== ",") throw new FilterError(separator.pos, 'expected "," or ")" in the IN list')
+    if (separator.kind !== ",") throw new ParseFailure(separator.pos, 'expected "," or ")" in the IN list')
   }
 }
 
@@ -195,17 +191,17 @@ const parseClause = (
   const opToken = tokens[start + 1] as Token
   const valueToken = tokens[start + 2] as Token
 
-  if (keyword(opToken, "NOT")) throw new FilterError(opToken.pos, "NOT IN is not supported")
+  if (keyword(opToken, "NOT")) throw new ParseFailure(opToken.pos, "NOT IN is not supported")
   if (keyword(opToken, "IN")) {
     if (subject._tag !== "String" || subject.field !== "runId") {
-      throw new FilterError(opToken.pos, "only run_id supports IN")
+      throw new ParseFailure(opToken.pos, "only run_id supports IN")
     }
     const { next, values } = parseInList(tokens, start + 2)
     return { clause: { _tag: "RunIdIn", values }, next }
   }
 
   if (subject._tag === "Version") {
-    if (opToken.kind !== "op") throw new FilterError(opToken.pos, "version_number takes =, !=, >, >=, < or <=")
+    if (opToken.kind !== "op") throw new ParseFailure(opToken.pos, "version_number takes =, !=, >, >=, < or <=")
     return {
       clause: { _tag: "VersionCompare", op: opToken.op, value: parseVersionValue(valueToken) },
       next: start + 3
@@ -219,8 +215,8 @@ const parseClause = (
       : opToken.kind === "op" && (opToken.op === "=" || opToken.op === "!=")
         ? opToken.op
         : undefined
-  if (op === undefined) throw new FilterError(opToken.pos, "expected =, !=, LIKE or ILIKE")
-  if (valueToken.kind !== "string") throw new FilterError(valueToken.pos, "expected a quoted string value")
+  if (op === undefined) throw new ParseFailure(opToken.pos, "expected =, !=, LIKE or ILIKE")
+  if (valueToken.kind !== "string") throw new ParseFailure(valueToken.pos, "expected a quoted string value")
   const clause: FilterClause =
     subject._tag === "Tag"
       ? { _tag: "TagCompare", key: subject.key, op, value: valueToken.value }
@@ -228,30 +224,29 @@ const parseClause = (
   return { clause, next: start + 3 }
 }
 
+const parseClauses = (entity: Entity, tokens: ReadonlyArray<Token>): ReadonlyArray<FilterClause> => {
+  const clauses: Array<FilterClause> = []
+  let i = 0
+  for (;;) {
+    const { clause, next } = parseClause(entity, tokens, i)
+    clauses.push(clause)
+    const after = tokens[next] as Token
+    if (after.kind === "end") return clauses
+    if (!keyword(after, "AND")) throw new ParseFailure(after.pos, "expected AND between comparisons")
+    i = next + 1
+  }
+}
+
 const parse = (
   entity: Entity,
   filter: string | undefined
-): Either.Either<ReadonlyArray<FilterClause>, InvalidFilter> => {
-  if (filter === undefined || filter.trim() === "") return Either.right([])
-  try {
-    const tokens = tokenize(filter)
-    const clauses: Array<FilterClause> = []
-    let i = 0
-    for (;;) {
-      const { clause, next } = parseClause(entity, tokens, i)
-      clauses.push(clause)
-      const after = tokens[next] as Token
-      if (after.kind === "end") return Either.right(clauses)
-      if (!keyword(after, "AND")) throw new FilterError(after.pos, "expected AND between comparisons")
-      i = next + 1
-    }
-  } catch (error) {
-    if (error instanceof FilterError) {
-      return Either.left(new InvalidFilter({ filter, position: error.position, reason: error.reason }))
-    }
-    throw error
-  }
-}
+): Either.Either<ReadonlyArray<FilterClause>, InvalidFilter> =>
+  filter === undefined || filter.trim() === ""
+    ? Either.right([])
+    : attempt(
+        () => parseClauses(entity, tokenize(filter)),
+        (failure) => new InvalidFilter({ filter, position: failure.position, reason: failure.reason })
+      )
 
 /**
  * Parses a `searchRegisteredModels` filter; `undefined` or blank means no filter.
@@ -277,56 +272,10 @@ export interface FilterSubject {
   readonly version?: number
 }
 
-// SQLite's LIKE folds ASCII letters only; folding the same way here keeps the
-// in-memory store and the default SQL store in agreement.
-const foldAscii = (value: string): string => value.replace(/[A-Z]/g, (c) => c.toLowerCase())
-
-const likeToRegExp = (pattern: string): RegExp => {
-  let source = ""
-  for (const c of pattern) {
-    source += c === "%" ? "[\\s\\S]*" : c === "_" ? "[\\s\\S]" : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
-  }
-  return new RegExp(`^${source}$`, "u")
-}
-
-const stringTest = (op: StringOp, value: string): ((lhs: string) => boolean) => {
-  switch (op) {
-    case "=":
-      return (lhs) => lhs === value
-    case "!=":
-      return (lhs) => lhs !== value
-    case "LIKE": {
-      const regExp = likeToRegExp(value)
-      return (lhs) => regExp.test(lhs)
-    }
-    case "ILIKE": {
-      const regExp = likeToRegExp(foldAscii(value))
-      return (lhs) => regExp.test(foldAscii(lhs))
-    }
-  }
-}
-
-const numberTest = (op: NumberOp, value: number): ((lhs: number) => boolean) => {
-  switch (op) {
-    case "=":
-      return (lhs) => lhs === value
-    case "!=":
-      return (lhs) => lhs !== value
-    case ">":
-      return (lhs) => lhs > value
-    case ">=":
-      return (lhs) => lhs >= value
-    case "<":
-      return (lhs) => lhs < value
-    case "<=":
-      return (lhs) => lhs <= value
-  }
-}
-
 const clausePredicate = (clause: FilterClause): ((subject: FilterSubject) => boolean) => {
   switch (clause._tag) {
     case "StringCompare": {
-      const test = stringTest(clause.op, clause.value)
+      const test = textTest(clause.op, clause.value)
       // As in SQL (and MLflow), a missing value matches nothing, not even `!=`.
       return (subject) => {
         const lhs = subject[clause.field]
@@ -334,15 +283,15 @@ const clausePredicate = (clause: FilterClause): ((subject: FilterSubject) => boo
       }
     }
     case "RunIdIn": {
-      const values = new Set(clause.values)
-      return (subject) => typeof subject.runId === "string" && values.has(subject.runId)
+      const test = listTest("IN", clause.values)
+      return (subject) => typeof subject.runId === "string" && test(subject.runId)
     }
     case "VersionCompare": {
-      const test = numberTest(clause.op, clause.value)
+      const test = numericTest(clause.op, clause.value)
       return (subject) => subject.version !== undefined && test(subject.version)
     }
     case "TagCompare": {
-      const test = stringTest(clause.op, clause.value)
+      const test = textTest(clause.op, clause.value)
       return (subject) => {
         const tag = subject.tags.find((t) => t.key === clause.key)
         return tag !== undefined && test(tag.value)

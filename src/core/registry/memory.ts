@@ -1,6 +1,7 @@
 import { Clock, Effect, Either, Ref } from "effect"
 import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { checkAlias, checkKey } from "../limits.js"
+import { pageOf } from "../paging.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import type { RunId } from "../tracking/model.js"
 import { AliasNotFound, ModelVersionNotFound, RegisteredModelAlreadyExists, RegisteredModelNotFound } from "./errors.js"
@@ -19,7 +20,7 @@ import {
 } from "./model.js"
 import type { ModelRegistryShape } from "./ModelRegistry.js"
 import { aliasesOf, resolveLineage, toModelAliases, toTags, versionNumber } from "./records.js"
-import { pageFromRows, prepareModelSearch, prepareVersionSearch } from "./search.js"
+import { prepareModelSearch, prepareVersionSearch } from "./search.js"
 import {
   check,
   checkCreateModelVersion,
@@ -290,12 +291,11 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     const tenant = yield* CurrentTenant
     const state = yield* Ref.get(store)
     const matches = toPredicate(search.clauses)
-    const rows = Array.from(state.models.values())
+    const all = Array.from(state.models.values())
       .filter((m) => m.tenant === tenant && matches({ name: m.name, tags: toTags(m.tags) }))
       .sort(byName)
-      .slice(search.offset, search.offset + search.size + 1)
-      .map(toRegisteredModel)
-    return pageFromRows(rows, search)
+    const page = pageOf(all, search.page)
+    return { items: page.items.map(toRegisteredModel), nextPageToken: page.nextPageToken }
   })
 
   const createModelVersion = Effect.fn("ModelRegistry.createModelVersion")(function* (input: CreateModelVersion) {
@@ -434,14 +434,12 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const searchModelVersions = Effect.fn("ModelRegistry.searchModelVersions")(function* (
-    query?: SearchModelVersions
-  ) {
+  const searchModelVersions = Effect.fn("ModelRegistry.searchModelVersions")(function* (query?: SearchModelVersions) {
     const search = yield* prepareVersionSearch(query)
     const tenant = yield* CurrentTenant
     const state = yield* Ref.get(store)
     const matches = toPredicate(search.clauses)
-    const rows = Array.from(state.models.values())
+    const all = Array.from(state.models.values())
       .filter((m) => m.tenant === tenant)
       .sort(byName)
       .flatMap((model) =>
@@ -452,9 +450,8 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
           )
           .map((v) => [model, v] as const)
       )
-      .slice(search.offset, search.offset + search.size + 1)
-      .map(([model, v]) => toModelVersion(model, v))
-    return pageFromRows(rows, search)
+    const page = pageOf(all, search.page)
+    return { items: page.items.map(([model, v]) => toModelVersion(model, v)), nextPageToken: page.nextPageToken }
   })
 
   const transitionModelVersionStage = Effect.fn("ModelRegistry.transitionModelVersionStage")(function* (

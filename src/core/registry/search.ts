@@ -1,19 +1,15 @@
 import { Effect } from "effect"
 import type { InvalidArgument, InvalidPageToken } from "../errors.js"
-import { decodePageToken, encodePageToken } from "../paging.js"
+import { decodePageToken, type PageRequest } from "../paging.js"
 import type { InvalidFilter } from "../tracking/errors.js"
-import type { Page } from "../tracking/model.js"
 import { type FilterClause, parseModelVersionFilter, parseRegisteredModelFilter } from "./filter.js"
 import type { SearchModelVersions, SearchRegisteredModels } from "./model.js"
 import { modelPageSize, versionPageSize } from "./validation.js"
 
-/** A validated search: parsed filter, page size and offset of the requested page. */
+/** A validated search: the parsed filter and the requested page. */
 export interface PreparedSearch {
   readonly clauses: ReadonlyArray<FilterClause>
-  readonly size: number
-  readonly offset: number
-  /** What a page token is bound to, so a token is refused for another query. */
-  readonly query: unknown
+  readonly page: PageRequest
 }
 
 type SearchError = InvalidFilter | InvalidPageToken | InvalidArgument
@@ -26,9 +22,10 @@ const prepare = (
     const filter = input?.filter ?? ""
     const clauses = yield* (kind === "models" ? parseRegisteredModelFilter : parseModelVersionFilter)(filter)
     const size = yield* (kind === "models" ? modelPageSize : versionPageSize)(input?.maxResults)
-    const query = { kind, filter, size }
-    const offset = yield* decodePageToken(input?.pageToken, query)
-    return { clauses, size, offset, query }
+    // A page token is bound to this, so it is refused for another query.
+    const fingerprint = { kind, filter, size }
+    const offset = yield* decodePageToken(input?.pageToken, fingerprint)
+    return { clauses, page: { size, offset, fingerprint } }
   })
 
 /** Validates a `searchRegisteredModels` request. */
@@ -36,12 +33,3 @@ export const prepareModelSearch = (input: SearchRegisteredModels | undefined) =>
 
 /** Validates a `searchModelVersions` request. */
 export const prepareVersionSearch = (input: SearchModelVersions | undefined) => prepare("versions", input)
-
-/**
- * The page from rows fetched with `LIMIT size + 1`: the extra row only tells
- * that another page exists.
- */
-export const pageFromRows = <A>(rows: ReadonlyArray<A>, search: PreparedSearch): Page<A> => ({
-  items: rows.slice(0, search.size),
-  nextPageToken: rows.length > search.size ? encodePageToken(search.offset + search.size, search.query) : null
-})

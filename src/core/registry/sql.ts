@@ -3,11 +3,13 @@ import type { Fragment } from "@effect/sql/Statement"
 import { Array as Arr, Clock, Effect, Option, Schema } from "effect"
 import { CurrentPrincipal, CurrentTenant, type TenantId } from "../context.js"
 import { checkAlias, checkKey } from "../limits.js"
+import { pageFromRows } from "../paging.js"
+import { compareList, compareNumber, compareText, textOrder } from "../search/sql.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import { RunId } from "../tracking/model.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
 import { AliasNotFound, ModelVersionNotFound, RegisteredModelAlreadyExists, RegisteredModelNotFound } from "./errors.js"
-import type { FilterClause, StringField, StringOp } from "./filter.js"
+import type { FilterClause, StringField } from "./filter.js"
 import {
   AliasChange,
   type CreateModelVersion,
@@ -22,7 +24,7 @@ import {
 } from "./model.js"
 import type { ModelRegistryShape } from "./ModelRegistry.js"
 import { aliasesOf, resolveLineage, toModelAliases, toTags, versionNumber } from "./records.js"
-import { pageFromRows, prepareModelSearch, prepareVersionSearch } from "./search.js"
+import { prepareModelSearch, prepareVersionSearch } from "./search.js"
 import {
   check,
   checkCreateModelVersion,
@@ -88,10 +90,6 @@ const chunkSize = 500
 
 const stringColumns: Record<StringField, string> = { name: "m.name", runId: "v.run_id", source: "v.source" }
 
-/** Translates a LIKE pattern to a GLOB pattern: SQLite's LIKE ignores case, its GLOB does not. */
-const likeToGlob = (pattern: string): string =>
-  pattern.replace(/[%_*?[]/g, (c) => (c === "%" ? "*" : c === "_" ? "?" : `[${c}]`))
-
 /**
  * The ModelRegistry over `@effect/sql` (SQLite and PostgreSQL). Version
  * numbers come from `registered_models.next_version`, bumped in the same
@@ -103,46 +101,20 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
     const tracker = yield* ExperimentTracker
     const inWriteTransaction = withWriteTransaction(sql)
 
-    // PostgreSQL sorts text by the database's locale; "C" sorts by code point like SQLite.
-    const nameOrder = sql.onDialectOrElse({
-      pg: () => sql.literal('m.name COLLATE "C"'),
-      orElse: () => sql.literal("m.name")
-    })
-
-    const like = (column: Fragment, pattern: string, ignoreCase: boolean): Fragment =>
-      sql.onDialectOrElse({
-        // ESCAPE '' makes a backslash an ordinary character, as in SQLite and the memory store.
-        pg: () => (ignoreCase ? sql`${column} ILIKE ${pattern} ESCAPE ''` : sql`${column} LIKE ${pattern} ESCAPE ''`),
-        orElse: () => (ignoreCase ? sql`${column} LIKE ${pattern}` : sql`${column} GLOB ${likeToGlob(pattern)}`)
-      })
-
-    const compare = (column: Fragment, op: StringOp, value: string): Fragment => {
-      switch (op) {
-        case "=":
-          return sql`${column} = ${value}`
-        case "!=":
-          return sql`${column} <> ${value}`
-        case "LIKE":
-          return like(column, value, false)
-        case "ILIKE":
-          return like(column, value, true)
-      }
-    }
-
-    const tagValue = sql.literal("t.value")
+    const nameOrder = textOrder(sql, sql.literal("m.name"))
 
     const clauseCondition = (clause: FilterClause, entity: "models" | "versions"): Fragment => {
       switch (clause._tag) {
         case "StringCompare":
-          return compare(sql.literal(stringColumns[clause.field]), clause.op, clause.value)
+          return compareText(sql, stringColumns[clause.field], clause.op, clause.value)
         case "RunIdIn":
-          return sql`v.run_id IN ${sql.in(clause.values)}`
+          return compareList(sql, "v.run_id", "IN", clause.values)
         case "VersionCompare":
-          return sql`v.version ${sql.literal(clause.op === "!=" ? "<>" : clause.op)} ${clause.value}`
+          return compareNumber(sql, "v.version", clause.op, clause.value)
         case "TagCompare":
           return entity === "models"
-            ? sql`EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_id = m.model_id AND t.key = ${clause.key} AND ${compare(tagValue, clause.op, clause.value)})`
-            : sql`EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.key = ${clause.key} AND ${compare(tagValue, clause.op, clause.value)})`
+            ? sql`EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_id = m.model_id AND t.key = ${clause.key} AND ${compareText(sql, "t.value", clause.op, clause.value)})`
+            : sql`EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.key = ${clause.key} AND ${compareText(sql, "t.value", clause.op, clause.value)})`
       }
     }
 
@@ -393,8 +365,10 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
           ...search.clauses.map((clause) => clauseCondition(clause, "models"))
         ])
         const rows = yield* sql`SELECT ${modelColumns} FROM registered_models m WHERE ${where}
-          ORDER BY ${nameOrder} LIMIT ${search.size + 1} OFFSET ${search.offset}`.pipe(Effect.flatMap(decodeModelRows))
-        return pageFromRows(yield* toModels(rows), search)
+          ORDER BY ${nameOrder} LIMIT ${search.page.size + 1} OFFSET ${search.page.offset}`.pipe(
+          Effect.flatMap(decodeModelRows)
+        )
+        return pageFromRows(search.page, yield* toModels(rows))
       },
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
@@ -540,10 +514,10 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
           ...search.clauses.map((clause) => clauseCondition(clause, "versions"))
         ])
         const rows = yield* sql`${versionQuery} WHERE ${where}
-          ORDER BY ${nameOrder}, v.version DESC LIMIT ${search.size + 1} OFFSET ${search.offset}`.pipe(
+          ORDER BY ${nameOrder}, v.version DESC LIMIT ${search.page.size + 1} OFFSET ${search.page.offset}`.pipe(
           Effect.flatMap(decodeVersionRows)
         )
-        return pageFromRows(yield* toVersions(rows), search)
+        return pageFromRows(search.page, yield* toVersions(rows))
       },
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )

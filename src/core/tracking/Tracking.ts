@@ -1,6 +1,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Effect, Exit, Option } from "effect"
+import { CurrentPrincipal } from "../context.js"
 import type { InvalidArgument, LimitExceeded } from "../errors.js"
 import type { ExperimentAlreadyExists, ExperimentNotActive, ExperimentNotFound, RunNotFound } from "./errors.js"
 import { ExperimentTracker, type RunWriteError } from "./ExperimentTracker.js"
@@ -41,26 +42,44 @@ export type OpenRunError =
   | InvalidArgument
   | LimitExceeded
 
-// The commit of the git checkout containing `dir`, read from .git without spawning git.
-const gitCommit = (dir: string): string | undefined => {
+const readText = (file: string): string | undefined => {
+  try {
+    return fs.readFileSync(file, "utf8").trim()
+  } catch {
+    return undefined
+  }
+}
+
+// The git directory of the checkout containing `dir`. In worktrees and
+// submodules `.git` is a file pointing at it (`gitdir: <path>`).
+const findGitDir = (dir: string): string | undefined => {
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    const gitDir = path.join(current, ".git")
-    if (fs.existsSync(path.join(gitDir, "HEAD"))) {
-      const head = fs.readFileSync(path.join(gitDir, "HEAD"), "utf8").trim()
-      if (!head.startsWith("ref: ")) return head
-      const ref = head.slice(5)
-      const loose = path.join(gitDir, ref)
-      if (fs.existsSync(loose)) return fs.readFileSync(loose, "utf8").trim()
-      const packed = path.join(gitDir, "packed-refs")
-      if (!fs.existsSync(packed)) return undefined
-      const line = fs
-        .readFileSync(packed, "utf8")
-        .split("\n")
-        .find((l) => l.endsWith(` ${ref}`))
-      return line?.split(" ")[0]
-    }
+    const dotGit = path.join(current, ".git")
+    if (fs.existsSync(path.join(dotGit, "HEAD"))) return dotGit
+    const pointer = readText(dotGit)
+    if (pointer?.startsWith("gitdir: ")) return path.resolve(current, pointer.slice(8))
     if (path.dirname(current) === current) return undefined
   }
+}
+
+// The commit checked out in `dir`, read from the git directory without spawning git.
+const gitCommit = (dir: string): string | undefined => {
+  const gitDir = findGitDir(dir)
+  if (gitDir === undefined) return undefined
+  const head = readText(path.join(gitDir, "HEAD"))
+  if (head === undefined || !head.startsWith("ref: ")) return head
+  const ref = head.slice(5)
+  // A worktree keeps its HEAD but shares refs with the main repository (`commondir`).
+  const common = readText(path.join(gitDir, "commondir"))
+  const refsDir = common === undefined ? gitDir : path.resolve(gitDir, common)
+  for (const base of [gitDir, refsDir]) {
+    const loose = readText(path.join(base, ref))
+    if (loose !== undefined) return loose
+  }
+  return readText(path.join(refsDir, "packed-refs"))
+    ?.split("\n")
+    .find((line) => line.endsWith(` ${ref}`))
+    ?.split(" ")[0]
 }
 
 /** Reproducibility tags MLflow records on a new run: entry point, source type and git commit. */
@@ -88,25 +107,25 @@ const experimentIdOf = (tracker: ExperimentTracker["Type"], name: string) =>
 const openRun = (tracker: ExperimentTracker["Type"], target: RunTarget) =>
   Effect.gen(function* () {
     if ("runId" in target) {
-      const run = yield* tracker.getRun(target.runId)
-      yield* tracker.updateRun(target.runId, { status: "RUNNING" })
-      return run
+      // As MLflow does on resume: running again, and no end time until it ends.
+      yield* tracker.updateRun(target.runId, { status: "RUNNING", endTime: null })
+      return yield* tracker.getRun(target.runId)
     }
     const experimentId =
       "experiment" in target ? yield* experimentIdOf(tracker, target.experiment) : target.experimentId
     const parent = yield* Effect.serviceOption(CurrentRun)
+    const principal = yield* CurrentPrincipal
     const tags: Record<string, string> = {
       ...(yield* sourceTags),
+      [SystemTags.user]: principal.id,
       ...(Option.isSome(parent) ? { [SystemTags.parentRunId]: parent.value.runId } : {}),
       ...target.tags
     }
-    const run = yield* tracker.createRun({
+    return yield* tracker.createRun({
       experimentId,
       ...(target.runName === undefined ? {} : { runName: target.runName }),
       tags: Object.entries(tags).map(([key, value]) => ({ key, value }))
     })
-    yield* tracker.setTag(run.info.runId, SystemTags.user, run.info.userId)
-    return run
   })
 
 const finalStatus = (exit: Exit.Exit<unknown, unknown>): RunStatus =>

@@ -1,5 +1,5 @@
 import { Clock, Effect } from "effect"
-import { CurrentPrincipal } from "../context.js"
+import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { InvalidArgument } from "../errors.js"
 import { pageOf } from "../paging.js"
 import {
@@ -42,11 +42,14 @@ import {
   validateKeyValue,
   validateMetric,
   validateRunName,
+  validateRunUpdate,
   validateTags
 } from "./validate.js"
 
 interface ExperimentState {
   readonly experimentId: ExperimentId
+  /** Names are unique per tenant. */
+  readonly tenant: string
   name: string
   artifactLocation: string
   lifecycleStage: LifecycleStage
@@ -113,6 +116,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
   let nextExperimentId = 1
   experiments.set(DefaultExperimentId, {
     experimentId: DefaultExperimentId,
+    tenant: "default",
     name: "Default",
     artifactLocation: defaultArtifactLocation(DefaultExperimentId),
     lifecycleStage: "active",
@@ -133,7 +137,8 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     Effect.flatMap(findRun(runId), (run) =>
       run.info.lifecycleStage === "active" ? Effect.succeed(run) : Effect.fail(new RunNotActive({ runId }))
     )
-  const nameTaken = (name: string) => Array.from(experiments.values()).some((e) => e.name === name)
+  const findByName = (tenant: string, name: string) =>
+    Array.from(experiments.values()).find((e) => e.tenant === tenant && e.name === name)
 
   const applyBatch = (run: RunState, batch: ValidBatch): ParamAlreadyLogged | undefined => {
     for (const { key, value } of batch.params) {
@@ -174,11 +179,13 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     createExperiment: Effect.fn("ExperimentTracker.createExperiment")(function* (input) {
       const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
       if (invalid) return yield* invalid
-      if (nameTaken(input.name)) return yield* new ExperimentAlreadyExists({ name: input.name })
+      const tenant = yield* CurrentTenant
+      if (findByName(tenant, input.name)) return yield* new ExperimentAlreadyExists({ name: input.name })
       const now = yield* Clock.currentTimeMillis
       const experimentId = ExperimentId.make(String(nextExperimentId++))
       const state: ExperimentState = {
         experimentId,
+        tenant,
         name: input.name,
         artifactLocation: input.artifactLocation ?? defaultArtifactLocation(experimentId),
         lifecycleStage: "active",
@@ -193,12 +200,11 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     getExperiment: (experimentId) =>
       findExperiment(experimentId).pipe(Effect.map(toExperiment), Effect.withSpan("ExperimentTracker.getExperiment")),
 
-    getExperimentByName: (name) => {
-      const found = Array.from(experiments.values()).find((e) => e.name === name)
-      return (
-        found ? Effect.succeed(toExperiment(found)) : Effect.fail(new ExperimentNotFound({ experiment: name }))
-      ).pipe(Effect.withSpan("ExperimentTracker.getExperimentByName"))
-    },
+    getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(function* (name) {
+      const found = findByName(yield* CurrentTenant, name)
+      if (found === undefined) return yield* new ExperimentNotFound({ experiment: name })
+      return toExperiment(found)
+    }),
 
     searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
       const plan = yield* planExperimentSearch(query)
@@ -215,7 +221,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       if (invalid) return yield* invalid
       const state = yield* findExperiment(experimentId)
       if (state.name === newName) return
-      if (nameTaken(newName)) return yield* new ExperimentAlreadyExists({ name: newName })
+      if (findByName(state.tenant, newName)) return yield* new ExperimentAlreadyExists({ name: newName })
       state.name = newName
       state.lastUpdateTime = yield* Clock.currentTimeMillis
     }),
@@ -293,11 +299,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     getRun: (runId) => findRun(runId).pipe(Effect.map(toRun), Effect.withSpan("ExperimentTracker.getRun")),
 
     updateRun: Effect.fn("ExperimentTracker.updateRun")(function* (runId, update) {
-      const invalid =
-        (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
-        (update.endTime === undefined || Number.isSafeInteger(update.endTime)
-          ? undefined
-          : new InvalidArgument({ field: "endTime", reason: "must be an integer number of milliseconds" }))
+      const invalid = validateRunUpdate(update)
       if (invalid) return yield* invalid
       const run = yield* activeRun(runId)
       const runName = update.runName || run.info.runName
@@ -305,7 +307,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
         ...run.info,
         runName,
         status: update.status ?? run.info.status,
-        endTime: update.endTime ?? run.info.endTime
+        endTime: update.endTime === undefined ? run.info.endTime : update.endTime
       })
       if (update.runName) run.tags.set(SystemTags.runName, runName)
       return run.info

@@ -154,7 +154,8 @@ export interface CreateRun {
 /** Input of {@link ExperimentTrackerShape.updateRun}. */
 export interface UpdateRun {
   readonly status?: RunStatus
-  readonly endTime?: number
+  /** `null` clears the end time (a resumed run). */
+  readonly endTime?: number | null
   readonly runName?: string
 }
 

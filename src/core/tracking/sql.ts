@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
-import { CurrentPrincipal } from "../context.js"
+import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { InvalidArgument } from "../errors.js"
 import { pageFromRows } from "../paging.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
@@ -52,6 +52,7 @@ import {
   validateKeyValue,
   validateMetric,
   validateRunName,
+  validateRunUpdate,
   validateTags
 } from "./validate.js"
 
@@ -350,11 +351,14 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
       if (invalid) return yield* invalid
       const now = yield* Clock.currentTimeMillis
+      const tenant = yield* CurrentTenant
       const row = yield* write(
         Effect.gen(function* () {
-          const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${input.name}`
+          const taken =
+            yield* sql`SELECT 1 AS taken FROM experiments WHERE tenant_id = ${tenant} AND name = ${input.name}`
           if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: input.name })
           const [inserted] = yield* sql<{ readonly experimentId: number }>`INSERT INTO experiments ${sql.insert({
+            tenantId: tenant,
             name: input.name,
             artifactLocation: input.artifactLocation ?? "",
             lifecycleStage: "active",
@@ -388,7 +392,9 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     }, Effect.catchTags(die)),
 
     getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(function* (name) {
-      const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments WHERE name = ${name}`
+      const tenant = yield* CurrentTenant
+      const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments
+        WHERE tenant_id = ${tenant} AND name = ${name}`
       if (rows.length === 0) return yield* new ExperimentNotFound({ experiment: name })
       const [experiment] = yield* toExperiments(rows)
       return experiment!
@@ -407,11 +413,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
       const invalid = validateExperimentName(newName)
       if (invalid) return yield* invalid
+      const tenant = yield* CurrentTenant
       yield* write(
         Effect.gen(function* () {
           const row = yield* findExperimentRow(experimentId)
           if (row.name === newName) return
-          const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE name = ${newName}`
+          const taken = yield* sql`SELECT 1 AS taken FROM experiments WHERE tenant_id = ${tenant} AND name = ${newName}`
           if (taken.length > 0) return yield* new ExperimentAlreadyExists({ name: newName })
           yield* sql`UPDATE experiments SET name = ${newName}, last_update_time = ${yield* Clock.currentTimeMillis}
               WHERE experiment_id = ${Number(experimentId)}`
@@ -492,11 +499,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     }, Effect.catchTags(die)),
 
     updateRun: Effect.fn("ExperimentTracker.updateRun")(function* (runId, update) {
-      const invalid =
-        (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
-        (update.endTime === undefined || Number.isSafeInteger(update.endTime)
-          ? undefined
-          : new InvalidArgument({ field: "endTime", reason: "must be an integer number of milliseconds" }))
+      const invalid = validateRunUpdate(update)
       if (invalid) return yield* invalid
       const row = yield* write(
         Effect.gen(function* () {
@@ -505,7 +508,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
             ...current,
             name: update.runName || current.name,
             status: update.status ?? current.status,
-            endTime: update.endTime ?? current.endTime
+            endTime: update.endTime === undefined ? current.endTime : update.endTime
           }
           yield* sql`UPDATE runs SET name = ${next.name}, status = ${next.status}, end_time = ${next.endTime}
               WHERE run_id = ${runId}`

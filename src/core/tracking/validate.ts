@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import { InvalidArgument, LimitExceeded } from "../errors.js"
 import { checkInteger, checkKey, checkName, checkValue, Limits, utf8Length } from "../limits.js"
-import type { DatasetInput, LogBatch, Metric, MetricInput } from "./model.js"
+import type { DatasetInput, LogBatch, Metric, MetricInput, UpdateRun } from "./model.js"
 
 /**
  * Input checks shared by every ExperimentTracker implementation, written as
@@ -148,6 +148,11 @@ export const validateExperimentName = (name: string): Invalid | undefined =>
 /** Validates a run name (empty means "generate one"). */
 export const validateRunName = (name: string): Invalid | undefined =>
   checkName("runName", name, Limits.maxRunNameLength, { allowEmpty: true })
+
+/** Validates a run update: a legal name and an integer end time (or `null` to clear it). */
+export const validateRunUpdate = (update: UpdateRun): Invalid | undefined =>
+  (update.runName === undefined ? undefined : validateRunName(update.runName)) ??
+  (update.endTime === undefined || update.endTime === null ? undefined : checkInteger("endTime", update.endTime))
 
 /** Validates tags given at creation time (experiments, runs). */
 export const validateTags = (tags: ReadonlyArray<KeyValue> | undefined): Invalid | undefined => {

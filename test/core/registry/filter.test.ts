@@ -28,7 +28,9 @@ describe("registry filter parser", () => {
 
   it("reads backticked and dotted tag keys and doubled quotes in values", () => {
     assert.deepStrictEqual(
-      clauses(parseRegisteredModelFilter("tags.`team name` = 'it''s' AND tag.mlflow.source = 'x' AND tags.\"k-1\" != ''")),
+      clauses(
+        parseRegisteredModelFilter("tags.`team name` = 'it''s' AND tag.mlflow.source = 'x' AND tags.\"k-1\" != ''")
+      ),
       [
         { _tag: "TagCompare", key: "team name", op: "=", value: "it's" },
         { _tag: "TagCompare", key: "mlflow.source", op: "=", value: "x" },

@@ -15,12 +15,9 @@
  * ```
  */
 
-/** Comparators of metrics and numeric attributes. */
-export type NumericComparator = "=" | "!=" | ">" | ">=" | "<" | "<="
-/** Comparators of params, tags and string attributes. `LIKE` is case-sensitive, `ILIKE` is not. */
-export type StringComparator = "=" | "!=" | "LIKE" | "ILIKE"
-/** Comparators that take a parenthesised list of strings (`run_id` and dataset fields only). */
-export type ListComparator = "IN" | "NOT IN"
+import type { ListComparator, NumericComparator, StringComparator } from "../../search/comparators.js"
+
+export type { ListComparator, NumericComparator, StringComparator }
 
 /** Run attributes compared as strings. `run_name` is also reachable as `run name`, `Run name`, `Run Name`. */
 export type RunStringAttribute = "run_id" | "run_name" | "status" | "user_id" | "artifact_uri"

@@ -1,3 +1,4 @@
+import { listTest, numericTest, type Test, textTest } from "../../search/memory.js"
 import { DatasetContextTag, type Experiment, type Run } from "../model.js"
 import {
   type ExperimentComparison,
@@ -6,7 +7,6 @@ import {
   isListComparison,
   isNumericAttribute,
   type ListComparator,
-  type NumericComparator,
   type RunNumericAttribute,
   type RunStringAttribute,
   type RunComparison,
@@ -20,50 +20,6 @@ import { effectiveExperimentOrder, effectiveRunOrder } from "./order.js"
  * The in-memory twin of sql.ts: the same filter and order semantics over the
  * domain classes. The SQL compile tests run one table of cases through both.
  */
-
-type Test<A> = (value: A) => boolean
-
-const numericTest = (comparator: NumericComparator, expected: number): Test<number> => {
-  switch (comparator) {
-    case "=":
-      return (v) => v === expected
-    case "!=":
-      return (v) => v !== expected
-    case ">":
-      return (v) => v > expected
-    case ">=":
-      return (v) => v >= expected
-    case "<":
-      return (v) => v < expected
-    case "<=":
-      return (v) => v <= expected
-  }
-}
-
-/** `%` is any sequence, `_` one character (code point); everything else is literal. */
-const likeRegExp = (pattern: string, ignoreCase: boolean): RegExp => {
-  const body = pattern.replace(/[%_]|[\\^$.*+?()[\]{}|/]/g, (c) => (c === "%" ? ".*" : c === "_" ? "." : `\\${c}`))
-  return new RegExp(`^${body}$`, ignoreCase ? "isu" : "su")
-}
-
-const textTest = (comparator: StringComparator, expected: string): Test<string> => {
-  switch (comparator) {
-    case "=":
-      return (v) => v === expected
-    case "!=":
-      return (v) => v !== expected
-    case "LIKE":
-    case "ILIKE": {
-      const regexp = likeRegExp(expected, comparator === "ILIKE")
-      return (v) => regexp.test(v)
-    }
-  }
-}
-
-const listTest = (comparator: ListComparator, expected: ReadonlyArray<string>): Test<string> => {
-  const set = new Set(expected)
-  return comparator === "IN" ? (v) => set.has(v) : (v) => !set.has(v)
-}
 
 const textOrListTest = (
   c:
@@ -146,8 +102,9 @@ const runTest = (c: RunComparison): Test<Run> => {
 
 /**
  * Whether a run satisfies every comparison of a filter, with the semantics of
- * {@link compileRunFilter}: NaN metrics satisfy only `!=`, LIKE is
- * case-sensitive, ILIKE is not, and a missing field never matches. Called with
+ * {@link compileRunFilter} on SQLite: NaN metrics satisfy only `!=`, LIKE is
+ * case-sensitive, ILIKE ignores the case of ASCII letters only, and a missing
+ * field never matches. Called with
  * the filter alone it returns a predicate that compiles the LIKE patterns once.
  *
  * @example

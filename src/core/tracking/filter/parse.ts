@@ -14,7 +14,8 @@ import type {
   RunOrderBy,
   StringComparator
 } from "./ast.js"
-import { ParseFailure, Scanner, type Segment, type Value } from "./scanner.js"
+import { attempt, type ParseFailure } from "../../search/failure.js"
+import { Scanner, type Segment, type Value } from "./scanner.js"
 
 /*
  * Grammar (MLflow 3.6, `mlflow/utils/search_utils.py`):
@@ -165,15 +166,6 @@ const conjunction = <A>(text: string, condition: (s: Scanner) => A): ReadonlyArr
     if (s.atEnd) s.fail("expected a condition after AND")
   }
   return conditions
-}
-
-const attempt = <A, E>(body: () => A, onFailure: (failure: ParseFailure) => E): Either.Either<A, E> => {
-  try {
-    return Either.right(body())
-  } catch (error) {
-    if (error instanceof ParseFailure) return Either.left(onFailure(error))
-    throw error
-  }
 }
 
 const formatSet = (values: Iterable<string>): string => `{${quoteAll([...values])}}`

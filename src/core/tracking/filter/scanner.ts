@@ -1,21 +1,11 @@
+import { ParseFailure } from "../../search/failure.js"
+
 /**
  * The tokenizer of the filter grammar. It reads one token at a time at the
  * parser's request, because what a token is depends on where it stands: a
  * double-quoted text is a key on the left of a comparator and a string value on
  * its right. Every token records its 0-based start offset for error positions.
  */
-
-/**
- * A syntax error at a position. Thrown inside the parser only (a
- * recursive-descent parser reads far more simply when it can bail out from any
- * depth) and turned into a typed `Either` at the public entry points.
- */
-export class ParseFailure {
-  constructor(
-    readonly position: number,
-    readonly reason: string
-  ) {}
-}
 
 /** A key or entity segment: plain, backticked or double-quoted. */
 export interface Segment {

@@ -1,4 +1,5 @@
 import type { SqlClient, Statement } from "@effect/sql"
+import { compareList, compareNumber, compareText, numberParameter, textOrder } from "../../search/sql.js"
 import type {
   DatasetField,
   ExperimentComparison,
@@ -25,62 +26,6 @@ import { effectiveExperimentOrder, effectiveRunOrder } from "./order.js"
 
 type Sql = SqlClient.SqlClient
 type Fragment = Statement.Fragment
-
-const numericOperators: Record<NumericComparator, string> = {
-  "=": "=",
-  "!=": "<>",
-  ">": ">",
-  ">=": ">=",
-  "<": "<",
-  "<=": "<="
-}
-
-/**
- * Translates a LIKE pattern into a GLOB pattern: `%` → `*`, `_` → `?`, and
- * GLOB's own metacharacters bracketed so they match literally. SQLite's LIKE
- * ignores ASCII case; GLOB does not, which is what MLflow's LIKE promises.
- */
-const likeToGlob = (pattern: string): string =>
-  pattern.replace(/[%_*?[]/g, (c) => (c === "%" ? "*" : c === "_" ? "?" : `[${c}]`))
-
-/**
- * A string comparison of `column` (a trusted column expression). LIKE and
- * ILIKE have no escape character on either dialect (PostgreSQL's default `\`
- * is switched off), so `%` and `_` are always wildcards, as in memory.
- * SQLite's LOWER folds ASCII only: ILIKE there ignores case for ASCII letters.
- */
-const compareText = (sql: Sql, column: string, comparator: StringComparator, value: string): Fragment => {
-  const col = sql.literal(column)
-  switch (comparator) {
-    case "=":
-      return sql`${col} = ${value}`
-    case "!=":
-      return sql`${col} <> ${value}`
-    case "LIKE":
-      return sql.onDialectOrElse({
-        pg: () => sql`${col} LIKE ${value} ESCAPE ''`,
-        orElse: () => sql`${col} GLOB ${likeToGlob(value)}`
-      })
-    case "ILIKE":
-      return sql.onDialectOrElse({
-        pg: () => sql`${col} ILIKE ${value} ESCAPE ''`,
-        orElse: () => sql`LOWER(${col}) LIKE LOWER(${value})`
-      })
-  }
-}
-
-const compareList = (sql: Sql, column: string, comparator: ListComparator, values: ReadonlyArray<string>): Fragment =>
-  sql`${sql.literal(column)} ${sql.literal(comparator)} ${sql.in(values)}`
-
-// PostgreSQL types a parameter after its column, and '1.5' or 'Infinity' is no BIGINT: such values get an
-// explicit double. Integers stay bare so comparisons on the BIGINT time columns can use their indexes.
-const numberParameter = (sql: Sql, value: number): Fragment =>
-  Number.isSafeInteger(value)
-    ? sql`${value}`
-    : sql.onDialectOrElse({ pg: () => sql`CAST(${value} AS DOUBLE PRECISION)`, orElse: () => sql`${value}` })
-
-const compareNumber = (sql: Sql, column: string, comparator: NumericComparator, value: number): Fragment =>
-  sql`${sql.literal(column)} ${sql.literal(numericOperators[comparator])} ${numberParameter(sql, value)}`
 
 type TextOrListOperand =
   | { readonly comparator: StringComparator; readonly value: string }
@@ -150,10 +95,6 @@ export interface OrderTerm {
   readonly expression: Fragment
   readonly descending: boolean
 }
-
-// PostgreSQL sorts text by the database locale; "C" sorts by code point like SQLite and memory.
-const textOrder = (sql: Sql, expression: Fragment): Fragment =>
-  sql.onDialectOrElse({ pg: () => sql`${expression} COLLATE "C"`, orElse: () => expression })
 
 /*
  * Correlated subqueries rather than LEFT JOINs: each term is then a

@@ -1,0 +1,94 @@
+import type { ListComparator, NumericComparator, StringComparator } from "./comparators.js"
+
+/*
+ * The in-memory twins of `sql.ts`: one predicate per comparison, built once
+ * per filter (LIKE patterns compile to a RegExp here, not per row).
+ */
+
+/** A compiled comparison against a value read from an entity. */
+export type Test<A> = (value: A) => boolean
+
+/**
+ * Lower-cases ASCII letters only. The default SQL store is SQLite, whose
+ * `LOWER()` and `LIKE` fold nothing else; the in-memory stores fold the same
+ * way so that both return the same rows (`'É' ILIKE 'é'` is false in both,
+ * though true on PostgreSQL, whose ILIKE folds every Unicode letter).
+ *
+ * @example
+ * ```ts
+ * foldAscii("ÉCOLE") // "École": É is no ASCII letter
+ * ```
+ */
+export const foldAscii = (value: string): string => value.replace(/[A-Z]/g, (c) => c.toLowerCase())
+
+/** `%` is any sequence, `_` one character (code point); everything else is literal. */
+const likeRegExp = (pattern: string): RegExp => {
+  const body = pattern.replace(/[%_]|[\\^$.*+?()[\]{}|/]/g, (c) => (c === "%" ? ".*" : c === "_" ? "." : `\\${c}`))
+  return new RegExp(`^${body}$`, "su")
+}
+
+/**
+ * A string comparison, with the semantics of `compareText` in `sql.ts` on
+ * SQLite: LIKE is case-sensitive and ILIKE ignores ASCII case only (see
+ * {@link foldAscii}).
+ *
+ * @example
+ * ```ts
+ * textTest("ILIKE", "churn%")("Churn-A") // true
+ * textTest("ILIKE", "é")("É")            // false, as on SQLite
+ * ```
+ */
+export const textTest = (comparator: StringComparator, expected: string): Test<string> => {
+  switch (comparator) {
+    case "=":
+      return (v) => v === expected
+    case "!=":
+      return (v) => v !== expected
+    case "LIKE": {
+      const regexp = likeRegExp(expected)
+      return (v) => regexp.test(v)
+    }
+    case "ILIKE": {
+      const regexp = likeRegExp(foldAscii(expected))
+      return (v) => regexp.test(foldAscii(v))
+    }
+  }
+}
+
+/**
+ * A numeric comparison. NaN satisfies only `!=`, as IEEE comparisons do.
+ *
+ * @example
+ * ```ts
+ * numericTest(">=", 3)(4) // true
+ * ```
+ */
+export const numericTest = (comparator: NumericComparator, expected: number): Test<number> => {
+  switch (comparator) {
+    case "=":
+      return (v) => v === expected
+    case "!=":
+      return (v) => v !== expected
+    case ">":
+      return (v) => v > expected
+    case ">=":
+      return (v) => v >= expected
+    case "<":
+      return (v) => v < expected
+    case "<=":
+      return (v) => v <= expected
+  }
+}
+
+/**
+ * Membership in a list of strings.
+ *
+ * @example
+ * ```ts
+ * listTest("NOT IN", ["a", "b"])("c") // true
+ * ```
+ */
+export const listTest = (comparator: ListComparator, expected: ReadonlyArray<string>): Test<string> => {
+  const set = new Set(expected)
+  return comparator === "IN" ? (v) => set.has(v) : (v) => !set.has(v)
+}

@@ -1,0 +1,175 @@
+/**
+ * The runnable programs, run as a user runs them (a Node process with tsx),
+ * then the data they left behind read back through the public API.
+ */
+import { afterAll, assert, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import {
+  ArtifactStore,
+  artifactPathFromUri,
+  DatasetContextTag,
+  ExperimentTracker,
+  ModelRegistry,
+  type Run
+} from "effect-mlops"
+import { makeBasicLayer } from "effect-mlops/layers"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { type ProcessResult, runProcess } from "../package/process.js"
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+const timeout = 240_000
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-programs-"))
+const dataPath = path.join(tmp, "quickstart")
+
+const runProgram = (program: string, args: ReadonlyArray<string> = []) =>
+  runProcess(process.execPath, ["--import", "tsx", path.join("programs", program), ...args], {
+    cwd: repoRoot,
+    env: { MLOPS_DATA_DIR: dataPath }
+  })
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+describe("programs/quickstart.ts", () => {
+  const sweeps: Array<ProcessResult> = []
+
+  beforeAll(async () => {
+    // Sequential on purpose: the second run must find the first run's data.
+    sweeps.push(await runProgram("quickstart.ts"))
+    sweeps.push(await runProgram("quickstart.ts"))
+  }, timeout)
+
+  const withData = <A, E>(effect: Effect.Effect<A, E, ExperimentTracker | ModelRegistry | ArtifactStore>) =>
+    effect.pipe(Effect.provide(makeBasicLayer({ dataPath })))
+
+  /** Every run of the experiment, oldest first: the first sweep's six, then the second's. */
+  const sweepRuns = Effect.gen(function* () {
+    const tracker = yield* ExperimentTracker
+    const experiment = yield* tracker.getExperimentByName("penguins-softmax")
+    const page = yield* tracker.searchRuns({
+      experimentIds: [experiment.experimentId],
+      orderBy: ["attributes.start_time ASC"]
+    })
+    return page.items
+  })
+
+  const latest = (run: Run, key: string) => run.data.metrics.find((metric) => metric.key === key)?.value ?? Number.NaN
+
+  it("exits 0 twice and prints a table of six runs with a champion, then version 1 and version 2", () => {
+    expect(sweeps.map((sweep) => ({ status: sweep.status, stderr: sweep.stderr }))).toEqual([
+      { status: 0, stderr: "" },
+      { status: 0, stderr: "" }
+    ])
+    const [first = "", second = ""] = sweeps.map((sweep) => sweep.stdout)
+    for (const stdout of [first, second]) {
+      const rows = stdout.split("\n").filter((line) => /^│ \d+ +│ 'lr=/.test(line))
+      expect(rows).toHaveLength(6)
+      expect(rows.filter((row) => row.includes("★"))).toHaveLength(1)
+    }
+    expect(first).toContain("★ penguins-classifier v1")
+    expect(first).toContain("penguins-classifier version 1 ")
+    expect(second).toContain("★ penguins-classifier v2")
+    expect(second).toContain("penguins-classifier version 2 ")
+  })
+
+  it.effect("leaves twelve finished runs with their params and fifty validation accuracies each", () =>
+    withData(
+      Effect.gen(function* () {
+        const tracker = yield* ExperimentTracker
+        const runs = yield* sweepRuns
+        assert.strictEqual(runs.length, 12)
+        for (const run of runs) {
+          assert.strictEqual(run.info.status, "FINISHED")
+          const params = new Map(run.data.params.map((param) => [param.key, param.value]))
+          assert.includeMembers([...params.keys()], ["learning_rate", "l2", "epochs"])
+          assert.strictEqual(params.get("epochs"), "50")
+          const history = yield* tracker.getMetricHistory({ runId: run.info.runId, key: "val_accuracy" })
+          assert.deepStrictEqual(
+            history.items.map((metric) => metric.step),
+            Array.from({ length: 50 }, (_, i) => i + 1)
+          )
+        }
+      })
+    )
+  )
+
+  it.effect("records the penguins dataset as each run's training input", () =>
+    withData(
+      Effect.gen(function* () {
+        for (const run of yield* sweepRuns) {
+          const training = run.inputs.filter((input) =>
+            input.tags.some((tag) => tag.key === DatasetContextTag && tag.value === "training")
+          )
+          assert.deepStrictEqual(
+            training.map((input) => input.dataset.name),
+            ["palmer-penguins"]
+          )
+        }
+      })
+    )
+  )
+
+  it.effect("stores each run's model.json as a parseable artifact", () =>
+    withData(
+      Effect.gen(function* () {
+        const artifacts = yield* ArtifactStore
+        for (const run of yield* sweepRuns) {
+          const modelPath = yield* artifactPathFromUri(`${run.info.artifactUri}/model/model.json`)
+          const bytes = yield* artifacts.getBytes(modelPath)
+          const model: unknown = JSON.parse(new TextDecoder().decode(bytes))
+          assert.isObject(model)
+        }
+      })
+    )
+  )
+
+  it.effect("registers versions 1 and 2 and points champion at the best run of the second sweep", () =>
+    withData(
+      Effect.gen(function* () {
+        const registry = yield* ModelRegistry
+        const runs = yield* sweepRuns
+        const versions = yield* registry.searchModelVersions({ filter: "name = 'penguins-classifier'" })
+        assert.deepStrictEqual(versions.items.map((version) => version.version).sort(), ["1", "2"])
+
+        // The program's rule: highest validation accuracy, ties broken by lower validation loss, first one wins.
+        const best = runs
+          .slice(6)
+          .reduce((a, b) =>
+            latest(b, "val_accuracy") > latest(a, "val_accuracy") ||
+            (latest(b, "val_accuracy") === latest(a, "val_accuracy") && latest(b, "val_loss") < latest(a, "val_loss"))
+              ? b
+              : a
+          )
+        const champion = yield* registry.getVersionByAlias("penguins-classifier", "champion")
+        assert.strictEqual(champion.version, "2")
+        assert.strictEqual(champion.runId, best.info.runId)
+
+        const history = yield* registry.getAliasHistory("penguins-classifier", "champion")
+        assert.deepStrictEqual(
+          history.map((change) => [change.fromVersion, change.toVersion]),
+          [
+            [null, "1"],
+            ["1", "2"]
+          ]
+        )
+      })
+    )
+  )
+})
+
+describe("programs/custom-composition.ts", () => {
+  it(
+    "runs on SQLite metadata with in-memory artifacts and prints the finished run",
+    async () => {
+      const target = path.join(tmp, "custom")
+      const result = await runProgram("custom-composition.ts", [target])
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" })
+      expect(result.stdout.trim()).toBe("run demo FINISHED score=0.87 (models registered: 0)")
+      expect(fs.existsSync(path.join(target, "metadata.db"))).toBe(true)
+    },
+    timeout
+  )
+})

@@ -1,0 +1,159 @@
+import { SqlClient, type Statement } from "@effect/sql"
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import {
+  compileRunFilter,
+  compileRunOrderBy,
+  parseRunFilter,
+  parseRunOrderBy
+} from "../../src/core/tracking/filter/index.js"
+import { SqliteTest } from "../support/sqlite.js"
+
+/*
+ * The statements below are the hot queries of src/core/tracking/sql.ts,
+ * written the same way (filters and ORDER BY come from the same compilers).
+ * The store is a freshly migrated file without ANALYZE statistics, as every
+ * store the library creates is, so SQLite plans from the schema alone.
+ */
+
+const runId = "0123456789abcdef0123456789abcdef"
+const otherRunId = "fedcba9876543210fedcba9876543210"
+
+const planOf = (statement: Statement.Statement<unknown>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const [text, params] = statement.compile()
+    const rows = yield* sql.unsafe<{ readonly detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
+    return rows.map((row) => row.detail)
+  })
+
+/** The table accesses of a plan, in plan order: `SEARCH ...` (index lookup) or `SCAN ...` (full pass). */
+const accesses = (plan: ReadonlyArray<string>) => plan.filter((line) => /^(SEARCH|SCAN) /.test(line))
+
+const sortsInMemory = (plan: ReadonlyArray<string>) => plan.some((line) => line.includes("TEMP B-TREE FOR ORDER BY"))
+
+const searchRuns = (options: {
+  readonly experimentIds: ReadonlyArray<number>
+  readonly stages: ReadonlyArray<string>
+  readonly filter?: string
+  readonly orderBy?: ReadonlyArray<string>
+}) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const filter = yield* parseRunFilter(options.filter ?? "")
+    const orderBy = yield* parseRunOrderBy(options.orderBy ?? [])
+    return yield* planOf(sql`SELECT r.* FROM runs r
+      WHERE ${sql.in("r.experiment_id", options.experimentIds)}
+        AND ${sql.in("r.lifecycle_stage", options.stages)}
+        AND ${compileRunFilter(sql, filter)}
+      ORDER BY ${compileRunOrderBy(sql, orderBy)}
+      LIMIT ${1001} OFFSET ${0}`)
+  })
+
+const byExperiment = "SEARCH r USING INDEX runs_by_experiment (experiment_id=? AND lifecycle_stage=?)"
+
+layer(SqliteTest)("query plans of the hot queries", (it) => {
+  it.effect("a run is looked up by its primary key", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* planOf(sql`SELECT * FROM runs WHERE run_id = ${runId}`)
+      assert.deepStrictEqual(accesses(plan), ["SEARCH runs USING INDEX sqlite_autoindex_runs_1 (run_id=?)"])
+    })
+  )
+
+  it.effect("a metric history page reads metrics_history in step order, without sorting", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* planOf(sql`SELECT key, step, timestamp, value, is_nan FROM metrics
+        WHERE ${sql.and([sql`run_id = ${runId}`, sql`key = ${"loss"}`])}
+        ORDER BY step, timestamp LIMIT ${10_001} OFFSET ${0}`)
+      assert.deepStrictEqual(accesses(plan), ["SEARCH metrics USING INDEX metrics_history (run_id=? AND key=?)"])
+      assert.isFalse(sortsInMemory(plan))
+    })
+  )
+
+  it.effect("a step window of a metric history is a range of metrics_history", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* planOf(sql`SELECT key, step, timestamp, value, is_nan FROM metrics
+        WHERE ${sql.and([sql`run_id = ${runId}`, sql`key = ${"loss"}`, sql`step >= ${100}`, sql`step <= ${200}`])}
+        ORDER BY step, timestamp`)
+      assert.deepStrictEqual(accesses(plan), [
+        "SEARCH metrics USING INDEX metrics_history (run_id=? AND key=? AND step>? AND step<?)"
+      ])
+      assert.isFalse(sortsInMemory(plan))
+    })
+  )
+
+  it.effect("latest metrics, params and tags of a page of runs are read by primary key", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const ids = [runId, otherRunId]
+      const latest = yield* planOf(sql`SELECT run_id AS owner_id, key, step, timestamp, value, is_nan
+        FROM latest_metrics WHERE ${sql.in("run_id", ids)} ORDER BY key`)
+      const params = yield* planOf(
+        sql`SELECT run_id AS owner_id, key, value FROM params WHERE ${sql.in("run_id", ids)} ORDER BY key`
+      )
+      const tags = yield* planOf(
+        sql`SELECT run_id AS owner_id, key, value FROM tags WHERE ${sql.in("run_id", ids)} ORDER BY key`
+      )
+      assert.deepStrictEqual(accesses(latest), [
+        "SEARCH latest_metrics USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=?)"
+      ])
+      assert.deepStrictEqual(accesses(params), ["SEARCH params USING INDEX sqlite_autoindex_params_1 (run_id=?)"])
+      assert.deepStrictEqual(accesses(tags), ["SEARCH tags USING INDEX sqlite_autoindex_tags_1 (run_id=?)"])
+    })
+  )
+
+  it.effect("searchRuns in one experiment reads runs_by_experiment in the default order, without sorting", () =>
+    Effect.gen(function* () {
+      const plan = yield* searchRuns({ experimentIds: [1], stages: ["active"] })
+      assert.deepStrictEqual(accesses(plan), [byExperiment])
+      assert.isFalse(sortsInMemory(plan))
+    })
+  )
+
+  it.effect("searchRuns over several experiments and stages still reads runs_by_experiment", () =>
+    Effect.gen(function* () {
+      const plan = yield* searchRuns({ experimentIds: [1, 2, 3], stages: ["active", "deleted"] })
+      assert.deepStrictEqual(accesses(plan), [byExperiment])
+    })
+  )
+
+  it.effect("a metric filter probes latest_metrics by (run_id, key)", () =>
+    Effect.gen(function* () {
+      const plan = yield* searchRuns({ experimentIds: [1], stages: ["active"], filter: "metrics.accuracy > 0.9" })
+      assert.deepStrictEqual(accesses(plan), [
+        byExperiment,
+        "SEARCH m USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=? AND key=?)"
+      ])
+      assert.isFalse(sortsInMemory(plan))
+    })
+  )
+
+  it.effect("param and tag filters probe params and tags by (run_id, key)", () =>
+    Effect.gen(function* () {
+      const plan = yield* searchRuns({
+        experimentIds: [1],
+        stages: ["active"],
+        filter: "params.lr = '0.01' AND tags.team LIKE 'vis%'"
+      })
+      assert.deepStrictEqual(accesses(plan), [
+        byExperiment,
+        "SEARCH p USING INDEX sqlite_autoindex_params_1 (run_id=? AND key=?)",
+        "SEARCH t USING INDEX sqlite_autoindex_tags_1 (run_id=? AND key=?)"
+      ])
+    })
+  )
+
+  it.effect("ordering by a metric probes latest_metrics by (run_id, key)", () =>
+    Effect.gen(function* () {
+      const plan = yield* searchRuns({ experimentIds: [1], stages: ["active"], orderBy: ["metrics.loss ASC"] })
+      assert.deepStrictEqual(accesses(plan), [
+        byExperiment,
+        "SEARCH m USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=? AND key=?)",
+        "SEARCH m USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=? AND key=?)"
+      ])
+    })
+  )
+})
