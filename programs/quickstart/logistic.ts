@@ -298,7 +298,7 @@ const checkOptions = (options: Omit<TrainOptions, "onEpoch">): void => {
  *
  * @example
  * for (const { epoch, metrics } of trainEpochs(options)) {
- *   yield* tracker.logMetric(runId, "val_accuracy", metrics.valAccuracy, epoch)
+ *   yield* Tracking.logMetric("val_accuracy", metrics.valAccuracy, { step: epoch })
  * }
  */
 export function* trainEpochs(options: Omit<TrainOptions, "onEpoch">): Generator<EpochResult, void, undefined> {

@@ -76,12 +76,15 @@ afterAll(() => {
 })
 
 describe("the npm tarball", () => {
-  it("ships the built entry points and README, and no sources, tests, benchmarks or programs", () => {
+  it("ships the built entry points, their sources for the source maps, README and LICENSE, and no tests, benchmarks or programs", () => {
     const files = tarEntries.map((entry) => entry.replace(/^package\//, ""))
     expect(files).toEqual(
       expect.arrayContaining([
         "package.json",
         "README.md",
+        "LICENSE",
+        "src/index.ts",
+        "layers/index.ts",
         "dist/src/index.js",
         "dist/src/index.d.ts",
         "dist/layers/index.js",
@@ -92,11 +95,24 @@ describe("the npm tarball", () => {
     )
     const unwanted = files.filter(
       (file) =>
-        /^(test|bench|programs|examples|data|src|layers)\//.test(file) ||
-        (file.endsWith(".ts") && !file.endsWith(".d.ts")) ||
+        /^(test|bench|programs|examples|data)\//.test(file) ||
+        (file.endsWith(".ts") && !/^(src|layers|dist)\//.test(file)) ||
         file.startsWith("node_modules/")
     )
     expect(unwanted).toEqual([])
+  })
+
+  it("ships source maps whose sources are in the package", () => {
+    const installed = path.join(consumer, "node_modules", "effect-mlops")
+    const maps = tarEntries.map((entry) => entry.replace(/^package\//, "")).filter((file) => file.endsWith(".map"))
+    expect(maps.length).toBeGreaterThan(0)
+    const missing = maps.flatMap((map) => {
+      const { sources } = JSON.parse(fs.readFileSync(path.join(installed, map), "utf8")) as { sources: Array<string> }
+      return sources
+        .map((source) => path.resolve(path.dirname(path.join(installed, map)), source))
+        .filter((source) => !fs.existsSync(source))
+    })
+    expect(missing).toEqual([])
   })
 
   it("declares effect and @effect/* as peer dependencies, and every package its code imports", () => {

@@ -2,6 +2,7 @@ import { Clock, Effect, Either, Ref } from "effect"
 import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { checkAlias, checkKey } from "../limits.js"
 import { pageOf } from "../paging.js"
+import { compareCodePoints } from "../search/memory.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import type { RunId } from "../tracking/model.js"
 import { AliasNotFound, ModelVersionNotFound, RegisteredModelAlreadyExists, RegisteredModelNotFound } from "./errors.js"
@@ -150,7 +151,7 @@ const toModelVersion = (model: ModelRecord, version: VersionRecord): ModelVersio
     aliases: aliasesOf(model.aliases, version.version)
   })
 
-const byName = (a: ModelRecord, b: ModelRecord): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+const byName = (a: ModelRecord, b: ModelRecord): number => compareCodePoints(a.name, b.name)
 
 /**
  * The in-memory ModelRegistry: the same contract as the SQL one, with one

@@ -92,3 +92,21 @@ export const listTest = (comparator: ListComparator, expected: ReadonlyArray<str
   const set = new Set(expected)
   return comparator === "IN" ? (v) => set.has(v) : (v) => !set.has(v)
 }
+
+/**
+ * Orders strings by code point, as SQLite (byte-wise UTF-8) and PostgreSQL
+ * (`COLLATE "C"`) do; `<` on JS strings compares UTF-16 units instead, which
+ * puts U+E000..U+FFFF after astral characters.
+ */
+export const compareCodePoints = (a: string, b: string): number => {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff
+    return xSurrogate === ySurrogate ? x - y : xSurrogate ? 1 : -1
+  }
+  return a.length - b.length
+}

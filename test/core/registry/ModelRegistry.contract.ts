@@ -429,6 +429,18 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
       )
 
       test(
+        "ILIKE folds the case of ASCII letters only, as SQLite does",
+        Effect.gen(function* () {
+          const registry = yield* ModelRegistry
+          for (const name of ["Zürich", "ZÜRICH", "zurich"]) yield* registry.createRegisteredModel({ name })
+          const search = (filter: string) => registry.searchRegisteredModels({ filter }).pipe(Effect.map(names))
+          assert.deepStrictEqual(yield* search("name ILIKE 'zürich'"), ["Zürich"])
+          assert.deepStrictEqual(yield* search("name ILIKE 'zÜrich'"), ["ZÜRICH"])
+          assert.deepStrictEqual(yield* search("name ILIKE 'z_rich'"), ["ZÜRICH", "Zürich", "zurich"])
+        })
+      )
+
+      test(
         "LIKE treats % and _ as the only wildcards",
         Effect.gen(function* () {
           const registry = yield* ModelRegistry

@@ -1,4 +1,4 @@
-import { listTest, numericTest, type Test, textTest } from "../../search/memory.js"
+import { compareCodePoints, listTest, numericTest, type Test, textTest } from "../../search/memory.js"
 import { DatasetContextTag, type Experiment, type Run } from "../model.js"
 import {
   type ExperimentComparison,
@@ -121,24 +121,6 @@ export function matchesRun(filter: RunFilter, run?: Run): boolean | ((run: Run) 
   return run === undefined ? predicate : predicate(run)
 }
 
-/**
- * Orders strings by code point, as SQLite (byte-wise UTF-8) and PostgreSQL
- * (`COLLATE "C"`) do; `<` on JS strings compares UTF-16 units instead, which
- * puts U+E000..U+FFFF after astral characters.
- */
-const compareText = (a: string, b: string): number => {
-  const length = Math.min(a.length, b.length)
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i)
-    const y = b.charCodeAt(i)
-    if (x === y) continue
-    const xSurrogate = x >= 0xd800 && x <= 0xdfff
-    const ySurrogate = y >= 0xd800 && y <= 0xdfff
-    return xSurrogate === ySurrogate ? x - y : xSurrogate ? 1 : -1
-  }
-  return a.length - b.length
-}
-
 /** A sort key: `rank` 0 = has a value, 1 = NaN, 2 = missing; ranks sort first in both directions. */
 interface SortKey {
   readonly rank: 0 | 1 | 2
@@ -158,7 +140,7 @@ const compareKeys = (a: SortKey, b: SortKey, ascending: boolean): number => {
   const order =
     typeof a.value === "number" && typeof b.value === "number"
       ? Math.sign(a.value - b.value) || 0
-      : compareText(String(a.value), String(b.value))
+      : compareCodePoints(String(a.value), String(b.value))
   return ascending ? order : -order
 }
 

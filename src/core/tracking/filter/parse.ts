@@ -1,4 +1,5 @@
 import { Either } from "effect"
+import { attempt, type ParseFailure } from "../../search/failure.js"
 import { InvalidFilter, InvalidOrderBy } from "../errors.js"
 import type {
   DatasetField,
@@ -14,7 +15,6 @@ import type {
   RunOrderBy,
   StringComparator
 } from "./ast.js"
-import { attempt, type ParseFailure } from "../../search/failure.js"
 import { Scanner, type Segment, type Value } from "./scanner.js"
 
 /*

@@ -65,7 +65,7 @@ const fixture: ReadonlyArray<FixtureRun> = [
     end: 2000,
     metrics: { loss: 0.25, acc: 0.85 },
     params: { lr: "0.01", optimizer: "adam" },
-    tags: { "mlflow.runName": "run-1", owner: "alice", "a.b": "dotted" },
+    tags: { "mlflow.runName": "run-1", owner: "alice", "a.b": "dotted", city: "Zürich" },
     inputs: [{ name: "iris", digest: "abc123", context: "training" }]
   },
   {
@@ -77,7 +77,7 @@ const fixture: ReadonlyArray<FixtureRun> = [
     end: null,
     metrics: { loss: 1.5 },
     params: { lr: "0.1", optimizer: "Adam" },
-    tags: { "mlflow.runName": "run-2" },
+    tags: { "mlflow.runName": "run-2", city: "ZÜRICH" },
     inputs: [{ name: "wine", digest: "def456", context: "validation" }]
   },
   {
@@ -291,6 +291,10 @@ const runCases: ReadonlyArray<Case> = [
   { filter: "tags.`a.b` = 'dotted'", expected: ["run-1"] },
   { filter: "tags.owner != 'alice'", expected: ["RUN-3"] },
   { filter: "tags.owner ILIKE 'BOB'", expected: ["RUN-3"] },
+  // ILIKE folds ASCII letters only, as SQLite's LOWER does: Ü and ü stay apart; `_` is one code point
+  { filter: "tags.city ILIKE 'zürich'", expected: ["run-1"] },
+  { filter: "tags.city ILIKE 'zÜrich'", expected: ["run-2"] },
+  { filter: "tags.city LIKE 'Z_rich'", expected: ["run-1"] },
   // attributes
   { filter: "attributes.run_name LIKE 'run-%'", expected: ["run-2", "run-1", "run-5"] },
   { filter: `run_id NOT IN ('${r1}', '${r2}')`, expected: ["run_4", "RUN-3", "Run-6", "run-5"] },
