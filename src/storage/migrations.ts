@@ -108,6 +108,27 @@ const tracking = run((t) => [
     PRIMARY KEY (run_id, key)
   )`,
   "CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value)",
+  // Downsampling tiers for charts: per (run, key) and level L, one row per
+  // bucket of 16^L steps holding its min and max points and its first NaN,
+  // maintained in the ingest transaction. A chart over a million points
+  // reads about a thousand rows instead of the raw series.
+  `CREATE TABLE metric_tiers (
+    run_id TEXT NOT NULL REFERENCES runs (run_id),
+    key TEXT NOT NULL,
+    level ${t.int} NOT NULL,
+    bucket ${t.int} NOT NULL,
+    count ${t.int} NOT NULL,
+    min_step ${t.int},
+    min_timestamp ${t.int},
+    min_value ${t.real},
+    max_step ${t.int},
+    max_timestamp ${t.int},
+    max_value ${t.real},
+    nan_step ${t.int},
+    nan_timestamp ${t.int},
+    ${tenant},
+    PRIMARY KEY (run_id, key, level, bucket)
+  )`,
   // Idempotency keys of applied write batches: a retried batch is acknowledged, not stored twice.
   `CREATE TABLE batch_keys (
     run_id TEXT NOT NULL REFERENCES runs (run_id),

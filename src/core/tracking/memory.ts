@@ -14,7 +14,7 @@ import {
 import type { ExperimentTrackerShape } from "./ExperimentTracker.js"
 import { compareExperiments, compareRuns, matchesExperiment, matchesRun } from "./filter/index.js"
 import { planExperimentSearch, planHistory, planRunSearch } from "./queries.js"
-import { lttb } from "./downsample.js"
+import { downsampleWindow } from "./tiers.js"
 import {
   type DatasetInput,
   DefaultExperimentId,
@@ -370,7 +370,9 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
         )
         .sort(compareHistory)
       const plan = yield* planHistory(query)
-      if (plan._tag === "Downsample") return { items: lttb(window, plan.maxPoints).map(toMetric), nextPageToken: null }
+      if (plan._tag === "Downsample") {
+        return { items: downsampleWindow(window, plan.maxPoints).map(toMetric), nextPageToken: null }
+      }
       const page = pageOf(window, plan.page)
       return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
     }),

@@ -1228,6 +1228,57 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
         })
       )
 
+      it.effect("maxPoints over a long series keeps its extremes and NaNs, and respects a step window", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { runId } = (yield* newRun()).info
+          const value = (step: number) =>
+            step === 31_337 ? -50 : step === 77_777 ? 80 : step === 60_000 ? Number.NaN : Math.cos(step / 997)
+          for (let from = 0; from < 100_000; from += 1000) {
+            yield* tracker.logBatch(runId, {
+              metrics: Array.from({ length: 1000 }, (_, i) => ({
+                key: "loss",
+                value: value(from + i),
+                step: from + i,
+                timestamp: from + i
+              }))
+            })
+          }
+          const whole = (yield* tracker.getMetricHistory({ runId, key: "loss", maxPoints: 200 })).items
+          assert.isAtMost(whole.length, 200)
+          assert.strictEqual(whole[0]?.step, 0)
+          assert.strictEqual(whole[whole.length - 1]?.step, 99_999)
+          assert.isTrue(
+            whole.some((m) => m.step === 31_337 && m.value === -50),
+            "the dip is kept"
+          )
+          assert.isTrue(
+            whole.some((m) => m.step === 77_777 && m.value === 80),
+            "the spike is kept"
+          )
+          assert.isTrue(
+            whole.some((m) => m.step === 60_000 && Number.isNaN(m.value)),
+            "the NaN is kept"
+          )
+          assert.isTrue(
+            whole.every((m) => Object.is(m.value, value(m.step)) && m.timestamp === m.step),
+            "every point is a logged point"
+          )
+          const window = (yield* tracker.getMetricHistory({
+            runId,
+            key: "loss",
+            startStep: 30_000,
+            endStep: 70_000,
+            maxPoints: 100
+          })).items
+          assert.isAtMost(window.length, 100)
+          assert.strictEqual(window[0]?.step, 30_000)
+          assert.strictEqual(window[window.length - 1]?.step, 70_000)
+          assert.isTrue(window.every((m) => m.step >= 30_000 && m.step <= 70_000))
+          assert.isTrue(window.some((m) => m.step === 31_337 && m.value === -50))
+        })
+      )
+
       it.effect("maxPoints at or above the number of points returns them all", () =>
         Effect.gen(function* () {
           const tracker = yield* ExperimentTracker
