@@ -1,5 +1,20 @@
-/** `npm run bench`: every benchmark, printed and written to bench/results/*.json. */
+/**
+ * `npm run bench`: every benchmark, printed and written to bench/results/*.json.
+ * `npm run bench -- ingest search` runs only the named suites.
+ */
+import { runHistory } from "./history.js"
 import { runIngest } from "./ingest.js"
+import type { Figure } from "./report.js"
 import { report } from "./report.js"
+import { runSearch } from "./search.js"
 
-runIngest().then((figures) => report("ingest", figures))
+const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
+  ingest: runIngest,
+  search: runSearch,
+  history: runHistory
+}
+
+const wanted = process.argv.slice(2)
+for (const [name, run] of Object.entries(suites)) {
+  if (wanted.length === 0 || wanted.includes(name)) report(name, await run())
+}

@@ -36,6 +36,13 @@ export const utf8Length = (value: string): number => {
 }
 
 /**
+ * Fast path of {@link checkKey} for the ingest loop: true when the key
+ * certainly passes (allowed characters, no leading "/", no "." or ".." segment).
+ */
+export const isPlainKey = (key: string): boolean =>
+  keyPattern.test(key) && key.charCodeAt(0) !== 47 && !key.includes(".") ? true : checkKey("key", key) === undefined
+
+/**
  * Checks a metric, param or tag key. Returns the error instead of failing so
  * the ingest hot path can validate a whole batch in a plain loop.
  */

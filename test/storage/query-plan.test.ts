@@ -72,6 +72,30 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
     })
   )
 
+  it.effect("a downsampled history reads one level of metric_tiers as a primary-key range", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* planOf(sql`SELECT min_step, min_timestamp, min_value, max_step, max_timestamp, max_value,
+          nan_step, nan_timestamp FROM metric_tiers
+        WHERE run_id = ${runId} AND key = ${"loss"} AND level = ${2} AND bucket BETWEEN ${0} AND ${3906}`)
+      assert.deepStrictEqual(accesses(plan), [
+        "SEARCH metric_tiers USING PRIMARY KEY (run_id=? AND key=? AND level=? AND bucket>? AND bucket<?)"
+      ])
+    })
+  )
+
+  it.effect("the first and last point of a window come from metrics_history without sorting", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      for (const order of [sql`step, timestamp`, sql`step DESC, timestamp DESC`]) {
+        const plan = yield* planOf(sql`SELECT key, step, timestamp, value, is_nan FROM metrics
+          WHERE run_id = ${runId} AND key = ${"loss"} ORDER BY ${order} LIMIT 1`)
+        assert.deepStrictEqual(accesses(plan), ["SEARCH metrics USING INDEX metrics_history (run_id=? AND key=?)"])
+        assert.isFalse(sortsInMemory(plan))
+      }
+    })
+  )
+
   it.effect("a step window of a metric history is a range of metrics_history", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
@@ -97,11 +121,9 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
       const tags = yield* planOf(
         sql`SELECT run_id AS owner_id, key, value FROM tags WHERE ${sql.in("run_id", ids)} ORDER BY key`
       )
-      assert.deepStrictEqual(accesses(latest), [
-        "SEARCH latest_metrics USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=?)"
-      ])
-      assert.deepStrictEqual(accesses(params), ["SEARCH params USING INDEX sqlite_autoindex_params_1 (run_id=?)"])
-      assert.deepStrictEqual(accesses(tags), ["SEARCH tags USING INDEX sqlite_autoindex_tags_1 (run_id=?)"])
+      assert.deepStrictEqual(accesses(latest), ["SEARCH latest_metrics USING PRIMARY KEY (run_id=?)"])
+      assert.deepStrictEqual(accesses(params), ["SEARCH params USING PRIMARY KEY (run_id=?)"])
+      assert.deepStrictEqual(accesses(tags), ["SEARCH tags USING PRIMARY KEY (run_id=?)"])
     })
   )
 
@@ -123,10 +145,7 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
   it.effect("a metric filter probes latest_metrics by (run_id, key)", () =>
     Effect.gen(function* () {
       const plan = yield* searchRuns({ experimentIds: [1], stages: ["active"], filter: "metrics.accuracy > 0.9" })
-      assert.deepStrictEqual(accesses(plan), [
-        byExperiment,
-        "SEARCH m USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=? AND key=?)"
-      ])
+      assert.deepStrictEqual(accesses(plan), [byExperiment, "SEARCH m USING PRIMARY KEY (run_id=? AND key=?)"])
       assert.isFalse(sortsInMemory(plan))
     })
   )
@@ -140,8 +159,8 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
       })
       assert.deepStrictEqual(accesses(plan), [
         byExperiment,
-        "SEARCH p USING INDEX sqlite_autoindex_params_1 (run_id=? AND key=?)",
-        "SEARCH t USING INDEX sqlite_autoindex_tags_1 (run_id=? AND key=?)"
+        "SEARCH p USING PRIMARY KEY (run_id=? AND key=?)",
+        "SEARCH t USING PRIMARY KEY (run_id=? AND key=?)"
       ])
     })
   )
@@ -151,8 +170,8 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
       const plan = yield* searchRuns({ experimentIds: [1], stages: ["active"], orderBy: ["metrics.loss ASC"] })
       assert.deepStrictEqual(accesses(plan), [
         byExperiment,
-        "SEARCH m USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=? AND key=?)",
-        "SEARCH m USING INDEX sqlite_autoindex_latest_metrics_1 (run_id=? AND key=?)"
+        "SEARCH m USING PRIMARY KEY (run_id=? AND key=?)",
+        "SEARCH m USING PRIMARY KEY (run_id=? AND key=?)"
       ])
     })
   )

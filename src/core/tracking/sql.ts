@@ -59,10 +59,14 @@ import {
   validateInputs,
   validateKeyValue,
   validateMetric,
-  validateRunName,
+  validateNewRun,
   validateRunUpdate,
   validateTags
 } from "./validate.js"
+
+// Rows and state this store wrote were validated on the way in; validating
+// them again on every read cost most of searchRuns' time (bench/search.ts).
+const trusted = { disableValidation: true } as const
 
 interface ExperimentRow {
   readonly experimentId: number
@@ -140,20 +144,26 @@ const fromDbValue = (row: { readonly value: number; readonly isNan: number }): n
   row.isNan ? Number.NaN : Number(row.value)
 
 const toMetric = (row: MetricDbRow): Metric =>
-  new Metric({ key: row.key, value: fromDbValue(row), timestamp: Number(row.timestamp), step: Number(row.step) })
+  new Metric(
+    { key: row.key, value: fromDbValue(row), timestamp: Number(row.timestamp), step: Number(row.step) },
+    trusted
+  )
 
 const toRunInfo = (row: RunRow): RunInfo =>
-  new RunInfo({
-    runId: RunId.make(row.runId),
-    experimentId: ExperimentId.make(String(row.experimentId)),
-    runName: row.name,
-    userId: row.userId,
-    status: row.status,
-    startTime: Number(row.startTime),
-    endTime: row.endTime === null ? null : Number(row.endTime),
-    artifactUri: row.artifactUri,
-    lifecycleStage: row.lifecycleStage
-  })
+  new RunInfo(
+    {
+      runId: RunId.make(row.runId),
+      experimentId: ExperimentId.make(String(row.experimentId)),
+      runName: row.name,
+      userId: row.userId,
+      status: row.status,
+      startTime: Number(row.startTime),
+      endTime: row.endTime === null ? null : Number(row.endTime),
+      artifactUri: row.artifactUri,
+      lifecycleStage: row.lifecycleStage
+    },
+    trusted
+  )
 
 const groupBy = <R extends { readonly ownerId: string | number }>(rows: ReadonlyArray<R>) => {
   const groups = new Map<string, Array<R>>()
@@ -162,6 +172,18 @@ const groupBy = <R extends { readonly ownerId: string | number }>(rows: Readonly
     const group = groups.get(key)
     if (group) group.push(row)
     else groups.set(key, [row])
+  }
+  return groups
+}
+
+/** Groups raw value rows by their first column (the owning run), mapping each row. */
+const groupValues = <A>(rows: ReadonlyArray<ReadonlyArray<unknown>>, make: (row: ReadonlyArray<unknown>) => A) => {
+  const groups = new Map<string, Array<A>>()
+  for (const row of rows) {
+    const owner = String(row[0])
+    const group = groups.get(owner)
+    if (group) group.push(make(row))
+    else groups.set(owner, [make(row)])
   }
   return groups
 }
@@ -250,15 +272,20 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     Effect.map(experimentTags(rows.map((r) => Number(r.experimentId))), (tags) =>
       rows.map(
         (row) =>
-          new Experiment({
-            experimentId: ExperimentId.make(String(row.experimentId)),
-            name: row.name,
-            artifactLocation: row.artifactLocation,
-            lifecycleStage: row.lifecycleStage,
-            creationTime: Number(row.creationTime),
-            lastUpdateTime: Number(row.lastUpdateTime),
-            tags: (tags.get(String(row.experimentId)) ?? []).map((t) => new Tag({ key: t.key, value: t.value }))
-          })
+          new Experiment(
+            {
+              experimentId: ExperimentId.make(String(row.experimentId)),
+              name: row.name,
+              artifactLocation: row.artifactLocation,
+              lifecycleStage: row.lifecycleStage,
+              creationTime: Number(row.creationTime),
+              lastUpdateTime: Number(row.lastUpdateTime),
+              tags: (tags.get(String(row.experimentId)) ?? []).map(
+                (t) => new Tag({ key: t.key, value: t.value }, trusted)
+              )
+            },
+            trusted
+          )
       )
     )
 
@@ -286,44 +313,65 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     Effect.gen(function* () {
       if (rows.length === 0) return []
       const ids = rows.map((r) => r.runId)
+      // Arrays, not objects: no per-row name transform on the widest reads (bench/search.ts).
       const [params, tags, metrics, inputs] = yield* Effect.all([
-        sql<KeyValueRow>`SELECT run_id AS owner_id, key, value FROM params WHERE ${sql.in("run_id", ids)} ORDER BY key`,
-        sql<KeyValueRow>`SELECT run_id AS owner_id, key, value FROM tags WHERE ${sql.in("run_id", ids)} ORDER BY key`,
-        sql<MetricDbRow & { readonly ownerId: string }>`SELECT run_id AS owner_id, key, step, timestamp, value, is_nan
-          FROM latest_metrics WHERE ${sql.in("run_id", ids)} ORDER BY key`,
+        sql`SELECT run_id, key, value FROM params WHERE ${sql.in("run_id", ids)} ORDER BY key`.values,
+        sql`SELECT run_id, key, value FROM tags WHERE ${sql.in("run_id", ids)} ORDER BY key`.values,
+        sql`SELECT run_id, key, step, timestamp, value, is_nan FROM latest_metrics
+          WHERE ${sql.in("run_id", ids)} ORDER BY key`.values,
         sql<InputRow & { readonly ownerId: string }>`SELECT i.run_id AS owner_id, d.name, d.digest, d.source_type,
             d.source, d.schema, d.profile, i.tags
           FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id
           WHERE ${sql.in("i.run_id", ids)} ORDER BY i.position`
       ])
-      const paramsBy = groupBy(params)
-      const tagsBy = groupBy(tags)
-      const metricsBy = groupBy(metrics)
+      const paramsBy = groupValues(params, (v) => new Param({ key: v[1] as string, value: v[2] as string }, trusted))
+      const tagsBy = groupValues(tags, (v) => new Tag({ key: v[1] as string, value: v[2] as string }, trusted))
+      const metricsBy = groupValues(metrics, (v) =>
+        toMetric({
+          key: v[1] as string,
+          step: v[2] as number,
+          timestamp: v[3] as number,
+          value: v[4] as number,
+          isNan: v[5] as number
+        })
+      )
       const inputsBy = groupBy(inputs)
       return rows.map(
         (row) =>
-          new Run({
-            info: toRunInfo(row),
-            data: new RunData({
-              metrics: (metricsBy.get(row.runId) ?? []).map(toMetric),
-              params: (paramsBy.get(row.runId) ?? []).map((p) => new Param({ key: p.key, value: p.value })),
-              tags: (tagsBy.get(row.runId) ?? []).map((t) => new Tag({ key: t.key, value: t.value }))
-            }),
-            inputs: (inputsBy.get(row.runId) ?? []).map(
-              (input) =>
-                new DatasetInput({
-                  dataset: new DatasetRef({
-                    name: input.name,
-                    digest: input.digest,
-                    sourceType: input.sourceType,
-                    source: input.source,
-                    ...(input.schema === null ? {} : { schema: input.schema }),
-                    ...(input.profile === null ? {} : { profile: input.profile })
-                  }),
-                  tags: (JSON.parse(input.tags) as Array<KeyValue>).map((t) => new Tag(t))
-                })
-            )
-          })
+          new Run(
+            {
+              info: toRunInfo(row),
+              data: new RunData(
+                {
+                  metrics: metricsBy.get(row.runId) ?? [],
+                  params: paramsBy.get(row.runId) ?? [],
+                  tags: tagsBy.get(row.runId) ?? []
+                },
+                trusted
+              ),
+              inputs: (inputsBy.get(row.runId) ?? []).map(
+                (input) =>
+                  new DatasetInput(
+                    {
+                      dataset: new DatasetRef(
+                        {
+                          name: input.name,
+                          digest: input.digest,
+                          sourceType: input.sourceType,
+                          source: input.source,
+                          ...(input.schema === null ? {} : { schema: input.schema }),
+                          ...(input.profile === null ? {} : { profile: input.profile })
+                        },
+                        trusted
+                      ),
+                      tags: (JSON.parse(input.tags) as Array<KeyValue>).map((t) => new Tag(t, trusted))
+                    },
+                    trusted
+                  )
+              )
+            },
+            trusted
+          )
       )
     })
 
@@ -443,7 +491,9 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
           AND bucket BETWEEN ${Math.floor(Number(first.step) / width)} AND ${Math.floor(Number(last.step) / width)}`
       const inWindow = (p: MetricRow) => p.step >= Number(first.step) && p.step <= Number(last.step)
       const candidates = buckets.flatMap((row) => bucketPoints(fromTierRow(key, row)).filter(inWindow))
-      return downsampleCandidates([toMetric(first), ...candidates, toMetric(last)], maxPoints).map((p) => new Metric(p))
+      return downsampleCandidates([toMetric(first), ...candidates, toMetric(last)], maxPoints).map(
+        (p) => new Metric(p, trusted)
+      )
     })
 
   const setRunLifecycle = (runId: RunId, stage: LifecycleStage) =>
@@ -579,7 +629,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     }, Effect.catchTags(die)),
 
     createRun: Effect.fn("ExperimentTracker.createRun")(function* (input) {
-      const invalid = validateRunName(input.runName ?? "") ?? validateTags(input.tags)
+      const invalid = validateNewRun(input)
       if (invalid) return yield* invalid
       const principal = yield* CurrentPrincipal
       const startTime = input.startTime ?? (yield* Clock.currentTimeMillis)

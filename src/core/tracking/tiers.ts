@@ -39,25 +39,43 @@ export const addToBucket = (bucket: TierBucket, point: MetricRow): void => {
   if (bucket.max === undefined || point.value > bucket.max.value) bucket.max = point
 }
 
-/** The buckets of `levels` touched by `points`, aggregated (one ingest batch, or a window in memory). */
+/**
+ * The buckets of `levels` touched by `points`, aggregated (one ingest batch,
+ * or a window in memory). Runs on every `logBatch`: points are grouped by key
+ * and, since a batch usually arrives in step order, each level reuses the
+ * bucket of the previous point instead of a map lookup.
+ */
 export const aggregateTiers = (
   points: ReadonlyArray<MetricRow>,
   levels: ReadonlyArray<number> = tierLevels
 ): Array<TierBucket> => {
-  const buckets = new Map<string, TierBucket>()
+  const byKey = new Map<string, Array<MetricRow>>()
   for (const point of points) {
+    const series = byKey.get(point.key)
+    if (series) series.push(point)
+    else byKey.set(point.key, [point])
+  }
+  const out: Array<TierBucket> = []
+  for (const [key, series] of byKey) {
     for (const level of levels) {
-      const bucket = Math.floor(point.step / bucketWidth(level))
-      const id = `${level}\u0000${bucket}\u0000${point.key}`
-      let entry = buckets.get(id)
-      if (entry === undefined) {
-        entry = { key: point.key, level, bucket, count: 0, min: undefined, max: undefined, nan: undefined }
-        buckets.set(id, entry)
+      const width = bucketWidth(level)
+      const seen = new Map<number, TierBucket>()
+      let current: TierBucket | undefined
+      for (const point of series) {
+        const bucket = Math.floor(point.step / width)
+        if (current === undefined || current.bucket !== bucket) {
+          current = seen.get(bucket)
+          if (current === undefined) {
+            current = { key, level, bucket, count: 0, min: undefined, max: undefined, nan: undefined }
+            seen.set(bucket, current)
+            out.push(current)
+          }
+        }
+        addToBucket(current, point)
       }
-      addToBucket(entry, point)
     }
   }
-  return Array.from(buckets.values())
+  return out
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import { InvalidArgument, LimitExceeded } from "../errors.js"
-import { checkInteger, checkKey, checkName, checkValue, Limits, utf8Length } from "../limits.js"
-import type { DatasetInput, LogBatch, Metric, MetricInput, UpdateRun } from "./model.js"
+import { checkInteger, checkKey, checkName, checkValue, isPlainKey, Limits, utf8Length } from "../limits.js"
+import type { CreateRun, DatasetInput, LogBatch, Metric, MetricInput, UpdateRun } from "./model.js"
 
 /**
  * Input checks shared by every ExperimentTracker implementation, written as
@@ -30,19 +30,25 @@ export interface ValidBatch {
   readonly tags: ReadonlyArray<KeyValue>
 }
 
-/** `prefix` is `metrics[i]` inside a batch and empty for a metric logged on its own. */
-const checkMetric = (prefix: string, metric: MetricInput, now: number): Invalid | MetricRow => {
-  const field = (name: string) => (prefix === "" ? name : `${prefix}.${name}`)
-  const keyError = checkKey(field("key"), metric.key)
-  if (keyError) return keyError
-  if (typeof metric.value !== "number")
-    return new InvalidArgument({ field: field("value"), reason: "must be a number" })
+/** `index` is the point's position inside a batch, absent for a metric logged on its own. */
+const fieldName = (index: number | undefined, name: string) =>
+  index === undefined ? name : `metrics[${index}].${name}`
+
+// The batch loop calls this for every point: field names are only built when
+// a check fails, so the common path allocates nothing but the row.
+const checkMetric = (index: number | undefined, metric: MetricInput, now: number): Invalid | MetricRow => {
+  const { key, value } = metric
+  if (key.length === 0 || key.length > Limits.maxKeyLength || !isPlainKey(key)) {
+    const keyError = checkKey(fieldName(index, "key"), key)
+    if (keyError) return keyError
+  }
+  if (typeof value !== "number")
+    return new InvalidArgument({ field: fieldName(index, "value"), reason: "must be a number" })
   const timestamp = metric.timestamp ?? now
   const step = metric.step ?? 0
-  return (
-    checkInteger(field("timestamp"), timestamp) ??
-    checkInteger(field("step"), step) ?? { key: metric.key, value: metric.value, timestamp, step }
-  )
+  if (!Number.isSafeInteger(timestamp)) return checkInteger(fieldName(index, "timestamp"), timestamp)!
+  if (!Number.isSafeInteger(step)) return checkInteger(fieldName(index, "step"), step)!
+  return { key, value, timestamp, step }
 }
 
 const isInvalid = (value: unknown): value is Invalid =>
@@ -50,7 +56,7 @@ const isInvalid = (value: unknown): value is Invalid =>
 
 /** Validates one metric logged on its own; fields are named `key`, `value`, `timestamp`, `step`. */
 export const validateMetric = (metric: MetricInput, now: number): Either.Either<MetricRow, Invalid> => {
-  const result = checkMetric("", metric, now)
+  const result = checkMetric(undefined, metric, now)
   return isInvalid(result) ? Either.left(result) : Either.right(result)
 }
 
@@ -107,7 +113,7 @@ export const validateBatch = (batch: LogBatch, now: number): Either.Either<Valid
   const rows: Array<MetricRow> = new Array(metrics.length)
   let bytes = 0
   for (let i = 0; i < metrics.length; i++) {
-    const row = checkMetric(`metrics[${i}]`, metrics[i]!, now)
+    const row = checkMetric(i, metrics[i]!, now)
     if (isInvalid(row)) return Either.left(row)
     rows[i] = row
     bytes += row.key.length + 24
@@ -148,6 +154,12 @@ export const validateExperimentName = (name: string): Invalid | undefined =>
 /** Validates a run name (empty means "generate one"). */
 export const validateRunName = (name: string): Invalid | undefined =>
   checkName("runName", name, Limits.maxRunNameLength, { allowEmpty: true })
+
+/** Validates a new run: a legal name, an integer start time and legal tags. */
+export const validateNewRun = (input: CreateRun): Invalid | undefined =>
+  validateRunName(input.runName ?? "") ??
+  (input.startTime === undefined ? undefined : checkInteger("startTime", input.startTime)) ??
+  validateTags(input.tags)
 
 /** Validates a run update: a legal name and an integer end time (or `null` to clear it). */
 export const validateRunUpdate = (update: UpdateRun): Invalid | undefined =>
