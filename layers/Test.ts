@@ -1,5 +1,6 @@
 import { Layer } from "effect"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
+import { Datasets } from "../src/core/data/Datasets.js"
 import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.js"
 import type { CoreServices } from "./Basic.js"
@@ -19,5 +20,5 @@ import type { CoreServices } from "./Basic.js"
  */
 export const TestLayer: Layer.Layer<CoreServices> = Layer.mergeAll(
   ModelRegistry.layerMemory,
-  ArtifactStore.layerMemory
-).pipe(Layer.provideMerge(ExperimentTracker.layerMemory))
+  Datasets.layerMemory
+).pipe(Layer.provideMerge(ExperimentTracker.layerMemory), Layer.provideMerge(ArtifactStore.layerMemory))

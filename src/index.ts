@@ -1,9 +1,11 @@
 /**
- * effect-mlops: experiment tracking, a model registry and artifact storage
- * as Effect services. Provide a configuration from `effect-mlops/layers`
- * (`BasicLayer`, `TestLayer`, or your own composition) at the edge.
+ * effect-mlops: experiment tracking, a model registry, artifact storage and
+ * versioned datasets as Effect services. Provide a configuration from
+ * `effect-mlops/layers` (`BasicLayer`, `TestLayer`, or your own composition)
+ * at the edge.
  */
 export * from "./core/artifacts/index.js"
+export * from "./core/data/index.js"
 export { CurrentPrincipal, CurrentTenant, Principal, TenantId } from "./core/context.js"
 export { InvalidArgument, InvalidPageToken, LimitExceeded, StoreVersionTooNew } from "./core/errors.js"
 export { Limits } from "./core/limits.js"

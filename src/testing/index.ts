@@ -13,6 +13,7 @@
  * ```
  */
 import { ArtifactStore } from "../core/artifacts/ArtifactStore.js"
+import { Datasets } from "../core/data/Datasets.js"
 import { ModelRegistry } from "../core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../core/tracking/ExperimentTracker.js"
 
@@ -23,5 +24,7 @@ export const memoryLayers = {
   experimentTracker: ExperimentTracker.layerMemory,
   /** Needs an ExperimentTracker (for run checks and lineage). */
   modelRegistry: ModelRegistry.layerMemory,
-  artifactStore: ArtifactStore.layerMemory
+  artifactStore: ArtifactStore.layerMemory,
+  /** Needs an ArtifactStore (for the datasets' bytes). */
+  datasets: Datasets.layerMemory
 } as const

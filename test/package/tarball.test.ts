@@ -208,7 +208,7 @@ describe("a consumer project", () => {
         custom: expected,
         invalidPath: true,
         sameTestLayer: true,
-        memoryLayers: ["artifactStore", "experimentTracker", "modelRegistry"]
+        memoryLayers: ["artifactStore", "datasets", "experimentTracker", "modelRegistry"]
       })
       expect(fs.existsSync(path.join(dataPath, "basic", "mlops.db"))).toBe(true)
       expect(fs.readdirSync(path.join(dataPath, "basic", "artifacts"))).not.toEqual([])
