@@ -13,13 +13,12 @@ import { Config, Console, Effect, Layer } from "effect"
 import {
   ArtifactStore,
   artifactPathFromUri,
-  DatasetContextTag,
-  DatasetInput,
-  DatasetRef,
+  DataSource,
+  Datasets,
   ModelRegistry,
   type RunId,
-  Tag,
-  Tracking
+  Tracking,
+  toDatasetInput
 } from "../src/index.js"
 import { BasicLayer } from "../layers/index.js"
 import { trainEpochs } from "./quickstart/logistic.js"
@@ -28,6 +27,8 @@ import { loadPenguins, penguinExamples, penguinsCsvPath, splitExamples } from ".
 const experimentName = "penguins-softmax"
 const modelName = "penguins-classifier"
 const epochs = 50
+const splitSeed = 42
+const validationFraction = 0.3
 const grid = [0.03, 0.3].flatMap((learningRate) => [0.001, 0.1, 1].map((l2) => ({ learningRate, l2 })))
 
 interface TrialResult {
@@ -40,22 +41,31 @@ interface TrialResult {
   readonly modelSource: string
 }
 
+/** A plain text table: padded columns under a header and a rule. */
+const formatTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
+}
+
 const program = Effect.gen(function* () {
   const dataPath = yield* Config.string("MLOPS_DATA_DIR").pipe(Config.withDefault("./mlops-data"))
   const dataset = yield* loadPenguins()
   const examples = penguinExamples(dataset)
-  const split = splitExamples(examples, { seed: 42, validationFraction: 0.3 })
-  const datasetRef = new DatasetRef({
+  const split = splitExamples(examples, { seed: splitSeed, validationFraction })
+  // Register the CSV as a dataset version (content digest, schema and profile),
+  // so every run can reference exactly the data it trained on.
+  const datasets = yield* Datasets
+  const penguins = yield* datasets.register({
     name: "palmer-penguins",
-    digest: dataset.digest.slice(0, 16),
-    sourceType: "local",
-    source: JSON.stringify({ uri: path.relative(process.cwd(), penguinsCsvPath) }),
-    schema: JSON.stringify({ features: examples.featureNames, target: "species", classes: examples.classes }),
-    profile: JSON.stringify({ num_rows: dataset.rows.length, num_examples: examples.y.length })
+    source: DataSource.file(path.relative(process.cwd(), penguinsCsvPath))
   })
-  const inputs = ["training", "validation"].map(
-    (context) => new DatasetInput({ dataset: datasetRef, tags: [new Tag({ key: DatasetContextTag, value: context })] })
-  )
+  // One input per run: the split into training and validation rows happens in code (seed 42, logged as params).
+  const inputs = [toDatasetInput(penguins, { context: "training" })]
   const artifacts = yield* ArtifactStore
 
   const trial = ({ learningRate, l2 }: (typeof grid)[number]) =>
@@ -63,7 +73,14 @@ const program = Effect.gen(function* () {
       { experiment: experimentName, runName: `lr=${learningRate} l2=${l2}`, tags: { model: "softmax-regression" } },
       (run) =>
         Effect.gen(function* () {
-          yield* Tracking.logParams({ learning_rate: learningRate, l2, epochs, features: examples.featureNames.length })
+          yield* Tracking.logParams({
+            learning_rate: learningRate,
+            l2,
+            epochs,
+            features: examples.featureNames.length,
+            split_seed: splitSeed,
+            validation_fraction: validationFraction
+          })
           yield* Tracking.logInputs(inputs)
           let last: { valAccuracy: number; valLoss: number } = { valAccuracy: 0, valLoss: Number.POSITIVE_INFINITY }
           let model: unknown
@@ -118,20 +135,28 @@ const program = Effect.gen(function* () {
   yield* registry.setAlias(modelName, "champion", version.version)
 
   yield* Console.log(`\nSweep of ${results.length} runs in experiment "${experimentName}":\n`)
-  yield* Console.table(
-    results.map((r) => ({
-      run: r.runName,
-      "run id": r.runId.slice(0, 8),
-      learning_rate: r.learningRate,
-      l2: r.l2,
-      "val accuracy": r.valAccuracy.toFixed(3),
-      "val loss": r.valLoss.toFixed(3),
-      champion: r === best ? `★ ${modelName} v${version.version}` : ""
-    }))
+  yield* Console.log(
+    formatTable(
+      ["run", "run id", "learning_rate", "l2", "val accuracy", "val loss", "champion"],
+      results.map((r) => [
+        r.runName,
+        r.runId.slice(0, 8),
+        String(r.learningRate),
+        String(r.l2),
+        r.valAccuracy.toFixed(3),
+        r.valLoss.toFixed(3),
+        r === best ? `★ ${modelName} v${version.version}` : ""
+      ])
+    )
   )
   yield* Console.log(
-    `\n${modelName} version ${version.version} (run ${best.runName}) now has alias "champion".` +
-      `\nData lives in ${path.resolve(dataPath)} (mlops.db + artifacts/). Run again to add runs and a version.`
+    [
+      "",
+      `${modelName} version ${version.version} (run ${best.runName}) now has alias "champion".`,
+      `Dataset palmer-penguins v${penguins.version}: ${penguins.profile?.rowCount} rows, ` +
+        `${penguins.schema?.columns.length} columns, digest ${penguins.digest.slice(0, 12)}…, logged as every run's input.`,
+      `Data lives in ${path.resolve(dataPath)} (mlops.db + artifacts/). Run again to add runs and a version.`
+    ].join("\n")
   )
 })
 

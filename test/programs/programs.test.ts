@@ -65,7 +65,7 @@ describe("programs/quickstart.ts", () => {
     ])
     const [first = "", second = ""] = sweeps.map((sweep) => sweep.stdout)
     for (const stdout of [first, second]) {
-      const rows = stdout.split("\n").filter((line) => /^│ \d+ +│ 'lr=/.test(line))
+      const rows = stdout.split("\n").filter((line) => /^lr=\S+ l2=\S+ +[0-9a-f]{8} /.test(line))
       expect(rows).toHaveLength(6)
       expect(rows.filter((row) => row.includes("★"))).toHaveLength(1)
     }
@@ -107,6 +107,8 @@ describe("programs/quickstart.ts", () => {
             training.map((input) => input.dataset.name),
             ["palmer-penguins"]
           )
+          const profile: unknown = JSON.parse(training[0]?.dataset.profile ?? "null")
+          assert.deepInclude(profile, { num_rows: 344 })
         }
       })
     )
