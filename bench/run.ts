@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, printed and written to bench/results/*.json.
  * `npm run bench -- ingest search` runs only the named suites.
  */
+import { runDatasets } from "./datasets.js"
 import { runHistory } from "./history.js"
 import { runIngest } from "./ingest.js"
 import type { Figure } from "./report.js"
@@ -11,7 +12,8 @@ import { runSearch } from "./search.js"
 const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
   ingest: runIngest,
   search: runSearch,
-  history: runHistory
+  history: runHistory,
+  datasets: runDatasets
 }
 
 const wanted = process.argv.slice(2)

@@ -132,8 +132,12 @@ interface InputRow {
   readonly tags: string
 }
 
-/** Rows per multi-row INSERT: 6 columns × 500 stays far below SQLite's 32,766 bound parameters. */
-const insertChunk = 500
+/**
+ * Rows per multi-row INSERT. A whole batch (at most 1000 metrics × 6 columns)
+ * is one statement, well below SQLite's 32,766 bound parameters; tag and tier
+ * rows have at most 13 columns.
+ */
+const insertChunk = 1000
 
 const stagesOf = (viewType: ViewType | undefined): ReadonlyArray<LifecycleStage> =>
   viewType === "ALL" ? ["active", "deleted"] : viewType === "DELETED_ONLY" ? ["deleted"] : ["active"]

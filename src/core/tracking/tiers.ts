@@ -3,17 +3,19 @@ import type { MetricRow } from "./validate.js"
 
 /**
  * Downsampling tiers for metric charts (MinMax-LTTB: Van Der Donckt et al.,
- * 2023). Level L groups steps into buckets of 16^L steps and keeps, per
+ * 2023). Level L groups steps into buckets of 32^L steps and keeps, per
  * bucket, the point with the smallest value, the point with the largest value
  * and the first NaN. A chart of N points over a step range reads the coarsest
- * useful level (at most N buckets, so at most 3N candidates) and runs LTTB on
- * those candidates — a million-point series costs a thousand rows, not a
- * million. The SQL store maintains the tiers at ingest; the memory store
+ * level that still has N/2 buckets there (each gives two candidates) and runs
+ * LTTB on those candidates — a million-point series costs about a thousand
+ * rows, not a million. Base 32 keeps the rows written per ingested batch low
+ * (about 10 per key for 200 consecutive steps), which counts in the ingest
+ * rate. The SQL store maintains the tiers at ingest; the memory store
  * computes the same candidates from its points, so both answer alike.
  */
-export const tierLevels = [1, 2, 3, 4, 5] as const
+export const tierLevels = [1, 2, 3, 4] as const
 
-export const bucketWidth = (level: number): number => 16 ** level
+export const bucketWidth = (level: number): number => 32 ** level
 
 /** One bucket of one level: its min and max points and its first NaN. */
 export interface TierBucket {
@@ -79,15 +81,15 @@ export const aggregateTiers = (
 }
 
 /**
- * The coarsest level whose buckets still give at least `maxPoints` of them
- * over the step range, or 0 when the range is small enough to read raw
- * points (at most 16 steps per requested point).
+ * The coarsest level with at least `maxPoints / 2` buckets over the step
+ * range, or 0 when the range is small enough to read raw points (fewer than
+ * 16 steps per requested point).
  */
 export const chooseLevel = (firstStep: number, lastStep: number, maxPoints: number): number => {
   const range = lastStep - firstStep + 1
   let chosen = 0
   for (const level of tierLevels) {
-    if (range / bucketWidth(level) >= maxPoints) chosen = level
+    if (range / bucketWidth(level) >= maxPoints / 2) chosen = level
   }
   return chosen
 }

@@ -25,7 +25,8 @@ const program = Effect.gen(function* () {
       digest: version.digest,
       columns: version.schema?.columns.map((c) => `${c.name}:${c.type}`),
       heapUsedMb: Math.round(memory.heapUsed / 2 ** 20),
-      heapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)
+      heapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
+      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024)
     })}\n`
   )
 })
