@@ -142,8 +142,6 @@ const insertChunk = 1000
 const stagesOf = (viewType: ViewType | undefined): ReadonlyArray<LifecycleStage> =>
   viewType === "ALL" ? ["active", "deleted"] : viewType === "DELETED_ONLY" ? ["deleted"] : ["active"]
 
-// NaN cannot be stored in SQLite (it becomes NULL): store 0 with a flag.
-const toDbValue = (value: number) => (Number.isNaN(value) ? { value: 0, isNan: 1 } : { value, isNan: 0 })
 const fromDbValue = (row: { readonly value: number; readonly isNan: number }): number =>
   row.isNan ? Number.NaN : Number(row.value)
 
@@ -247,6 +245,18 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         ${pick(takeNan, ["nan_step", "nan_timestamp"])}`
     )
 
+  // Keep the newer point: larger step, then timestamp, then value (a NaN never replaces a number).
+  const latestUpsert = (rows: number) =>
+    valuesText(
+      "INSERT INTO latest_metrics AS l (run_id, key, step, timestamp, value, is_nan)",
+      6,
+      rows,
+      `ON CONFLICT (run_id, key) DO UPDATE SET
+        step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+      WHERE excluded.step > l.step OR (excluded.step = l.step AND (excluded.timestamp > l.timestamp
+        OR (excluded.timestamp = l.timestamp AND excluded.is_nan = 0 AND (l.is_nan = 1 OR excluded.value > l.value))))`
+    )
+
   const upsertTiers = (runId: string, buckets: ReadonlyArray<TierBucket>) =>
     Effect.forEach(
       chunks(buckets, insertChunk),
@@ -310,6 +320,18 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
   const activeRunRow = (runId: string) =>
     Effect.flatMap(findRunRow(runId), (row) =>
       row.lifecycleStage === "active" ? Effect.succeed(row) : Effect.fail(new RunNotActive({ runId }))
+    )
+
+  /** The ingest path's run check: one column, no row object. */
+  const requireActiveRun = (runId: string) =>
+    sql`SELECT lifecycle_stage FROM runs WHERE run_id = ${runId}`.values.pipe(
+      Effect.flatMap(([row]): Effect.Effect<void, RunNotFound | RunNotActive> =>
+        row === undefined
+          ? Effect.fail(new RunNotFound({ runId }))
+          : row[0] === "active"
+            ? Effect.void
+            : Effect.fail(new RunNotActive({ runId }))
+      )
     )
 
   /** Loads params, tags, latest metrics and inputs of many runs in four queries. */
@@ -440,29 +462,19 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
           yield* sql.unsafe(metricInsert(end - start), params)
         }
         yield* upsertTiers(runId, aggregateTiers(batch.metrics))
-        // Keep the newer point: larger step, then timestamp, then value (a NaN never replaces a number).
-        yield* sql`INSERT INTO latest_metrics ${sql.insert(
-          Array.from(latest.values(), (m) => ({
-            runId,
-            key: m.key,
-            step: m.step,
-            timestamp: m.timestamp,
-            ...toDbValue(m.value)
-          }))
-        )}
-          ON CONFLICT (run_id, key) DO UPDATE SET
-            step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
-          WHERE excluded.step > latest_metrics.step
-            OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
-              OR (excluded.timestamp = latest_metrics.timestamp AND excluded.is_nan = 0
-                AND (latest_metrics.is_nan = 1 OR excluded.value > latest_metrics.value))))`
+        const latestParams: Array<string | number> = []
+        for (const m of latest.values()) {
+          const nan = Number.isNaN(m.value)
+          latestParams.push(runId, m.key, m.step, m.timestamp, nan ? 0 : m.value, nan ? 1 : 0)
+        }
+        yield* sql.unsafe(latestUpsert(latest.size), latestParams)
       }
     })
 
   const logValidBatch = (runId: RunId, batch: ValidBatch, idempotencyKey: string | undefined) =>
     write(
       Effect.gen(function* () {
-        yield* activeRunRow(runId)
+        yield* requireActiveRun(runId)
         if (idempotencyKey !== undefined) {
           const seen =
             yield* sql`SELECT 1 AS seen FROM batch_keys WHERE run_id = ${runId} AND idempotency_key = ${idempotencyKey}`
