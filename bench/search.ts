@@ -3,13 +3,15 @@
  * Targets (issue #3): p50 under 20 ms per query, under 100 ms for a
  * 1000-result page. MLflow 3.6's server answers ordered searches over 10,000
  * runs in 630–720 ms p50 on this kind of machine (measured for issue #4).
+ * The store is seeded, closed and opened again before measuring, as a
+ * persistent store is: opening it gathers SQLite's planner statistics.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { makeBasicLayer } from "../layers/index.js"
-import { ExperimentTracker, type SearchRuns } from "../src/index.js"
+import { type ExperimentId, ExperimentTracker, type SearchRuns } from "../src/index.js"
 import type { Figure } from "./report.js"
 import { percentile, round } from "./stats.js"
 
@@ -38,7 +40,7 @@ const queries: ReadonlyArray<{ readonly name: string; readonly query: Omit<Searc
 
 export const runSearch = async (): Promise<ReadonlyArray<Figure>> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-bench-search-"))
-  const program = Effect.gen(function* () {
+  const seed = Effect.gen(function* () {
     const tracker = yield* ExperimentTracker
     const { experimentId } = yield* tracker.createExperiment({ name: "search-bench" })
     const seeded = performance.now()
@@ -61,25 +63,32 @@ export const runSearch = async (): Promise<ReadonlyArray<Figure>> => {
       })
     }
     console.log(`seeded ${runCount} runs in ${Math.round(performance.now() - seeded)} ms`)
-    const figures: Array<Figure> = []
-    for (const { name, query } of queries) {
-      const samples: Array<number> = []
-      let results = 0
-      for (let i = 0; i < iterations + 5; i++) {
-        const started = performance.now()
-        const page = yield* tracker.searchRuns({ experimentIds: [experimentId], ...query })
-        if (i >= 5) samples.push(performance.now() - started)
-        results = page.items.length
-      }
-      figures.push(
-        { name: `searchRuns ${name} [${results} runs] p50`, unit: "ms", value: round(percentile(samples, 50)) },
-        { name: `searchRuns ${name} [${results} runs] p95`, unit: "ms", value: round(percentile(samples, 95)) }
-      )
-    }
-    return figures
+    return experimentId
   })
+  const measure = (experimentId: ExperimentId) =>
+    Effect.gen(function* () {
+      const tracker = yield* ExperimentTracker
+      const figures: Array<Figure> = []
+      for (const { name, query } of queries) {
+        const samples: Array<number> = []
+        let results = 0
+        for (let i = 0; i < iterations + 5; i++) {
+          const started = performance.now()
+          const page = yield* tracker.searchRuns({ experimentIds: [experimentId], ...query })
+          if (i >= 5) samples.push(performance.now() - started)
+          results = page.items.length
+        }
+        figures.push(
+          { name: `searchRuns ${name} [${results} runs] p50`, unit: "ms", value: round(percentile(samples, 50)) },
+          { name: `searchRuns ${name} [${results} runs] p95`, unit: "ms", value: round(percentile(samples, 95)) }
+        )
+      }
+      return figures
+    })
   try {
-    return await Effect.runPromise(program.pipe(Effect.provide(makeBasicLayer({ dataPath: dir }))))
+    const store = makeBasicLayer({ dataPath: dir })
+    const experimentId = await Effect.runPromise(seed.pipe(Effect.provide(store)))
+    return await Effect.runPromise(measure(experimentId).pipe(Effect.provide(store)))
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -150,7 +150,7 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
     })
   )
 
-  it.effect("param and tag filters probe params and tags by (run_id, key)", () =>
+  it.effect("an equality filter reads the (key, value) index once; other comparators probe by (run_id, key)", () =>
     Effect.gen(function* () {
       const plan = yield* searchRuns({
         experimentIds: [1],
@@ -159,8 +159,8 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
       })
       assert.deepStrictEqual(accesses(plan), [
         byExperiment,
-        "SEARCH p USING PRIMARY KEY (run_id=? AND key=?)",
-        "SEARCH t USING PRIMARY KEY (run_id=? AND key=?)"
+        "SEARCH x USING COVERING INDEX params_by_value (key=? AND value=?)",
+        "SEARCH x USING PRIMARY KEY (run_id=? AND key=?)"
       ])
     })
   )

@@ -5,14 +5,8 @@ import { InvalidArgument } from "../errors.js"
 import { pageFromRows } from "../paging.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
 import { lttb } from "./downsample.js"
-import {
-  aggregateTiers,
-  bucketPoints,
-  bucketWidth,
-  chooseLevel,
-  downsampleCandidates,
-  type TierBucket
-} from "./tiers.js"
+import { makeIngest } from "./sqlIngest.js"
+import { bucketPoints, bucketWidth, chooseLevel, downsampleCandidates } from "./tiers.js"
 import {
   ExperimentAlreadyExists,
   ExperimentNotActive,
@@ -50,7 +44,6 @@ import {
 } from "./model.js"
 import { defaultArtifactLocation, generateRunName, newRunId, runArtifactUri, SystemTags } from "./naming.js"
 import {
-  isNewerMetric,
   type KeyValue,
   type MetricRow,
   type ValidBatch,
@@ -132,12 +125,8 @@ interface InputRow {
   readonly tags: string
 }
 
-/**
- * Rows per multi-row INSERT. A whole batch (at most 1000 metrics × 6 columns)
- * is one statement, well below SQLite's 32,766 bound parameters; tag and tier
- * rows have at most 13 columns.
- */
-const insertChunk = 1000
+/** Rows per multi-row INSERT of tags. */
+const insertChunk = 500
 
 const stagesOf = (viewType: ViewType | undefined): ReadonlyArray<LifecycleStage> =>
   viewType === "ALL" ? ["active", "deleted"] : viewType === "DELETED_ONLY" ? ["deleted"] : ["active"]
@@ -205,73 +194,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
   const sql = yield* SqlClient.SqlClient
   const write = withWriteTransaction(sql)
 
-  // The metric INSERT is the ingest hot path. Compiling `sql.insert(rows)` for
-  // 500 row objects cost about half the raw driver's rate (bench/ingest.ts);
-  // a constant statement text per chunk size with a flat parameter array
-  // keeps the driver's prepared-statement cache hot and skips the compiler.
-  const placeholder = sql.onDialectOrElse({ pg: () => (n: number) => `$${n}`, orElse: () => () => "?" })
-  const valuesTexts = new Map<string, string>()
-  const valuesText = (head: string, columns: number, rows: number, tail = ""): string => {
-    const id = `${head}\u0000${rows}`
-    let text = valuesTexts.get(id)
-    if (text === undefined) {
-      const values: Array<string> = []
-      for (let r = 0, n = 1; r < rows; r++) {
-        values.push(`(${Array.from({ length: columns }, () => placeholder(n++)).join(", ")})`)
-      }
-      text = `${head} VALUES ${values.join(", ")} ${tail}`
-      valuesTexts.set(id, text)
-    }
-    return text
-  }
-  const metricInsert = (rows: number) =>
-    valuesText("INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan)", 6, rows)
-
-  // Merging a batch's buckets into stored ones: keep the smaller min, the larger max, the earlier NaN.
-  const takeMin = "excluded.min_value IS NOT NULL AND (t.min_value IS NULL OR excluded.min_value < t.min_value)"
-  const takeMax = "excluded.max_value IS NOT NULL AND (t.max_value IS NULL OR excluded.max_value > t.max_value)"
-  const takeNan = "excluded.nan_step IS NOT NULL AND (t.nan_step IS NULL OR excluded.nan_step < t.nan_step)"
-  const pick = (condition: string, columns: ReadonlyArray<string>) =>
-    columns.map((c) => `${c} = CASE WHEN ${condition} THEN excluded.${c} ELSE t.${c} END`).join(", ")
-  const tierUpsert = (rows: number) =>
-    valuesText(
-      `INSERT INTO metric_tiers AS t (run_id, key, level, bucket, count, min_step, min_timestamp, min_value,
-        max_step, max_timestamp, max_value, nan_step, nan_timestamp)`,
-      13,
-      rows,
-      `ON CONFLICT (run_id, key, level, bucket) DO UPDATE SET count = t.count + excluded.count,
-        ${pick(takeMin, ["min_step", "min_timestamp", "min_value"])},
-        ${pick(takeMax, ["max_step", "max_timestamp", "max_value"])},
-        ${pick(takeNan, ["nan_step", "nan_timestamp"])}`
-    )
-
-  // Keep the newer point: larger step, then timestamp, then value (a NaN never replaces a number).
-  const latestUpsert = (rows: number) =>
-    valuesText(
-      "INSERT INTO latest_metrics AS l (run_id, key, step, timestamp, value, is_nan)",
-      6,
-      rows,
-      `ON CONFLICT (run_id, key) DO UPDATE SET
-        step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
-      WHERE excluded.step > l.step OR (excluded.step = l.step AND (excluded.timestamp > l.timestamp
-        OR (excluded.timestamp = l.timestamp AND excluded.is_nan = 0 AND (l.is_nan = 1 OR excluded.value > l.value))))`
-    )
-
-  const upsertTiers = (runId: string, buckets: ReadonlyArray<TierBucket>) =>
-    Effect.forEach(
-      chunks(buckets, insertChunk),
-      (chunk) => {
-        const params: Array<string | number | null> = []
-        for (const b of chunk) {
-          params.push(runId, b.key, b.level, b.bucket, b.count)
-          params.push(b.min?.step ?? null, b.min?.timestamp ?? null, b.min?.value ?? null)
-          params.push(b.max?.step ?? null, b.max?.timestamp ?? null, b.max?.value ?? null)
-          params.push(b.nan?.step ?? null, b.nan?.timestamp ?? null)
-        }
-        return sql.unsafe(tierUpsert(chunk.length), params)
-      },
-      { discard: true }
-    )
+  const ingest = makeIngest(sql)
   const die = { SqlError: Effect.die } as const
 
   // ---- reads shared by several methods
@@ -325,12 +248,13 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
   /** The ingest path's run check: one column, no row object. */
   const requireActiveRun = (runId: string) =>
     sql`SELECT lifecycle_stage FROM runs WHERE run_id = ${runId}`.values.pipe(
-      Effect.flatMap(([row]): Effect.Effect<void, RunNotFound | RunNotActive> =>
-        row === undefined
-          ? Effect.fail(new RunNotFound({ runId }))
-          : row[0] === "active"
-            ? Effect.void
-            : Effect.fail(new RunNotActive({ runId }))
+      Effect.flatMap(
+        ([row]): Effect.Effect<void, RunNotFound | RunNotActive> =>
+          row === undefined
+            ? Effect.fail(new RunNotFound({ runId }))
+            : row[0] === "active"
+              ? Effect.void
+              : Effect.fail(new RunNotActive({ runId }))
       )
     )
 
@@ -439,36 +363,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         }
       }
       if (batch.tags.length > 0) yield* upsertTags("tags", "run_id", runId, batch.tags)
-      if (batch.metrics.length > 0) {
-        const latest = new Map<string, MetricRow>()
-        for (const row of batch.metrics) {
-          const current = latest.get(row.key)
-          if (current === undefined || isNewerMetric(row, current)) latest.set(row.key, row)
-        }
-        for (let start = 0; start < batch.metrics.length; start += insertChunk) {
-          const end = Math.min(start + insertChunk, batch.metrics.length)
-          const params: Array<string | number> = new Array((end - start) * 6)
-          let i = 0
-          for (let m = start; m < end; m++) {
-            const point = batch.metrics[m]!
-            const nan = Number.isNaN(point.value)
-            params[i++] = runId
-            params[i++] = point.key
-            params[i++] = point.step
-            params[i++] = point.timestamp
-            params[i++] = nan ? 0 : point.value
-            params[i++] = nan ? 1 : 0
-          }
-          yield* sql.unsafe(metricInsert(end - start), params)
-        }
-        yield* upsertTiers(runId, aggregateTiers(batch.metrics))
-        const latestParams: Array<string | number> = []
-        for (const m of latest.values()) {
-          const nan = Number.isNaN(m.value)
-          latestParams.push(runId, m.key, m.step, m.timestamp, nan ? 0 : m.value, nan ? 1 : 0)
-        }
-        yield* sql.unsafe(latestUpsert(latest.size), latestParams)
-      }
+      if (batch.metrics.length > 0) yield* ingest.writePoints(runId, batch.metrics)
     })
 
   const logValidBatch = (runId: RunId, batch: ValidBatch, idempotencyKey: string | undefined) =>
