@@ -65,11 +65,17 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
     )
 
   // NaN is stored as 0 with is_nan = 1 (SQLite turns NaN into NULL).
-  const pointParams = (runId: string, points: Iterable<MetricRow>) => {
-    const params: Array<string | number> = []
+  const pointParams = (runId: string, points: ReadonlyArray<MetricRow>) => {
+    const params: Array<string | number> = new Array(points.length * 6)
+    let i = 0
     for (const p of points) {
       const nan = Number.isNaN(p.value)
-      params.push(runId, p.key, p.step, p.timestamp, nan ? 0 : p.value, nan ? 1 : 0)
+      params[i++] = runId
+      params[i++] = p.key
+      params[i++] = p.step
+      params[i++] = p.timestamp
+      params[i++] = nan ? 0 : p.value
+      params[i++] = nan ? 1 : 0
     }
     return params
   }
@@ -100,7 +106,7 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
         const chunk = buckets.slice(start, start + 1000)
         yield* sql.unsafe(tierUpsert(chunk.length), tierParams(runId, chunk))
       }
-      yield* sql.unsafe(latestUpsert(latest.size), pointParams(runId, latest.values()))
+      yield* sql.unsafe(latestUpsert(latest.size), pointParams(runId, Array.from(latest.values())))
     })
 
   return { writePoints } as const

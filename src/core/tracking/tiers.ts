@@ -9,11 +9,11 @@ import type { MetricRow } from "./validate.js"
  * level that still has N/2 buckets there (each gives two candidates) and runs
  * LTTB on those candidates — a million-point series costs about a thousand
  * rows, not a million. Base 32 keeps the rows written per ingested batch low
- * (about 10 per key for 200 consecutive steps), which counts in the ingest
+ * (about 9 per key for 200 consecutive steps), which counts in the ingest
  * rate. The SQL store maintains the tiers at ingest; the memory store
  * computes the same candidates from its points, so both answer alike.
  */
-export const tierLevels = [1, 2, 3, 4] as const
+export const tierLevels = [1, 2, 3] as const
 
 export const bucketWidth = (level: number): number => 32 ** level
 

@@ -48,7 +48,10 @@ const checkMetric = (index: number | undefined, metric: MetricInput, now: number
   const step = metric.step ?? 0
   if (!Number.isSafeInteger(timestamp)) return checkInteger(fieldName(index, "timestamp"), timestamp)!
   if (!Number.isSafeInteger(step)) return checkInteger(fieldName(index, "step"), step)!
-  return { key, value, timestamp, step }
+  // A complete point is used as it is: no copy per point on the ingest path.
+  return metric.timestamp === timestamp && metric.step === step
+    ? (metric as MetricRow)
+    : { key, value, timestamp, step }
 }
 
 const isInvalid = (value: unknown): value is Invalid =>
