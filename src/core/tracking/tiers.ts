@@ -43,38 +43,34 @@ export const addToBucket = (bucket: TierBucket, point: MetricRow): void => {
 
 /**
  * The buckets of `levels` touched by `points`, aggregated (one ingest batch,
- * or a window in memory). Runs on every `logBatch`: points are grouped by key
- * and, since a batch usually arrives in step order, each level reuses the
- * bucket of the previous point instead of a map lookup.
+ * or a window in memory). Runs on every `logBatch`, so it allocates little:
+ * points of one key usually arrive in step order, so each (level, key) keeps
+ * its current bucket and only a change of bucket costs a map lookup.
  */
 export const aggregateTiers = (
   points: ReadonlyArray<MetricRow>,
   levels: ReadonlyArray<number> = tierLevels
 ): Array<TierBucket> => {
-  const byKey = new Map<string, Array<MetricRow>>()
-  for (const point of points) {
-    const series = byKey.get(point.key)
-    if (series) series.push(point)
-    else byKey.set(point.key, [point])
-  }
   const out: Array<TierBucket> = []
-  for (const [key, series] of byKey) {
-    for (const level of levels) {
-      const width = bucketWidth(level)
-      const seen = new Map<number, TierBucket>()
-      let current: TierBucket | undefined
-      for (const point of series) {
-        const bucket = Math.floor(point.step / width)
-        if (current === undefined || current.bucket !== bucket) {
-          current = seen.get(bucket)
-          if (current === undefined) {
-            current = { key, level, bucket, count: 0, min: undefined, max: undefined, nan: undefined }
-            seen.set(bucket, current)
-            out.push(current)
-          }
+  for (const level of levels) {
+    const width = bucketWidth(level)
+    const current = new Map<string, TierBucket>()
+    // Every bucket of this level so far: out-of-order points may return to an earlier one.
+    const seen = new Map<string, TierBucket>()
+    for (const point of points) {
+      const bucket = Math.floor(point.step / width)
+      let entry = current.get(point.key)
+      if (entry === undefined || entry.bucket !== bucket) {
+        const id = `${point.key}\u0000${bucket}`
+        entry = seen.get(id)
+        if (entry === undefined) {
+          entry = { key: point.key, level, bucket, count: 0, min: undefined, max: undefined, nan: undefined }
+          seen.set(id, entry)
+          out.push(entry)
         }
-        addToBucket(current, point)
+        current.set(point.key, entry)
       }
+      addToBucket(entry, point)
     }
   }
   return out
