@@ -23,9 +23,9 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
     if (text === undefined) {
       const values: Array<string> = []
       for (let r = 0, n = 1; r < rows; r++) {
-        values.push(`(${Array.from({ length: columns }, () => placeholder(n++)).join(", ")})`)
+        values.push(`(${Array.from({ length: columns }, () => placeholder(n++)).join(",")})`)
       }
-      text = `${head} VALUES ${values.join(", ")} ${tail}`
+      text = `${head} VALUES ${values.join(",")} ${tail}`
       texts.set(id, text)
     }
     return text
