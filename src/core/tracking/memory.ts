@@ -162,7 +162,9 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     }
     for (const { key, value } of batch.params) run.params.set(key, value)
     for (const { key, value } of batch.tags) run.tags.set(key, value)
-    for (const row of batch.metrics) {
+    for (const input of batch.metrics) {
+      // Validated rows may be the caller's own objects: store a copy.
+      const row: MetricRow = { key: input.key, value: input.value, timestamp: input.timestamp, step: input.step }
       let series = run.history.get(row.key)
       if (series === undefined) {
         series = []

@@ -789,6 +789,22 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
     })
 
     describe("logBatch", () => {
+      it.effect("stores the points as they were logged, whatever the caller does with its objects afterwards", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { runId } = (yield* newRun()).info
+          const point = { key: "loss", value: 0.5, step: 1, timestamp: 10 }
+          yield* tracker.logBatch(runId, { metrics: [point] })
+          point.value = 99
+          point.step = 7
+          const history = yield* historyOf(runId, "loss")
+          assert.deepStrictEqual(
+            history.map((m) => [m.step, m.value]),
+            [[1, 0.5]]
+          )
+        })
+      )
+
       it.effect("stores metrics, params and tags together", () =>
         Effect.gen(function* () {
           const tracker = yield* ExperimentTracker
