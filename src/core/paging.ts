@@ -23,7 +23,7 @@ const fingerprint = (query: unknown): string => {
 }
 
 /** Encodes the offset of the next page for `query`. */
-export const encodePageToken = (offset: number, query: unknown): string =>
+const encodePageToken = (offset: number, query: unknown): string =>
   Buffer.from(JSON.stringify({ o: offset, q: fingerprint(query) } satisfies TokenBody)).toString("base64url")
 
 /** Decodes a token issued by {@link encodePageToken} for the same query; `undefined` means the first page. */

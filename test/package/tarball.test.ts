@@ -9,7 +9,7 @@ import { builtinModules } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { type ProcessResult, runOrThrow, runProcess } from "./process.js"
+import { type ProcessResult, runOrThrow, runProcess } from "../support/process.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const consumerFixture = fileURLToPath(new URL("./consumer/main.ts", import.meta.url))

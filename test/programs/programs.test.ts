@@ -17,7 +17,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { type ProcessResult, runProcess } from "../package/process.js"
+import { type ProcessResult, runProcess } from "../support/process.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const timeout = 240_000

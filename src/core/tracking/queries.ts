@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import type { InvalidArgument, InvalidPageToken } from "../errors.js"
 import { checkPageSize, decodePageToken, type PageRequest } from "../paging.js"
 import { historyDefaults, searchDefaults } from "./defaults.js"
 import { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from "./filter/index.js"
@@ -52,10 +53,12 @@ export type HistoryPlan =
   | { readonly _tag: "Downsample"; readonly maxPoints: number }
   | { readonly _tag: "Page"; readonly page: PageRequest }
 
-export const planHistory = Effect.fnUntraced(function* (query: MetricHistoryQuery) {
+export const planHistory = Effect.fnUntraced(function* (
+  query: MetricHistoryQuery
+): Effect.fn.Return<HistoryPlan, InvalidArgument | InvalidPageToken> {
   if (query.maxPoints !== undefined) {
     const maxPoints = yield* checkPageSize("maxPoints", query.maxPoints, 0, historyDefaults.maxPoints)
-    return { _tag: "Downsample", maxPoints } satisfies HistoryPlan as HistoryPlan
+    return { _tag: "Downsample", maxPoints }
   }
   const page = yield* pageRequest(
     query.maxResults,
@@ -63,5 +66,5 @@ export const planHistory = Effect.fnUntraced(function* (query: MetricHistoryQuer
     [query.runId, query.key, query.startStep, query.endStep],
     historyDefaults
   )
-  return { _tag: "Page", page } satisfies HistoryPlan as HistoryPlan
+  return { _tag: "Page", page }
 })

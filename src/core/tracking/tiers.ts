@@ -31,7 +31,7 @@ export interface TierBucket {
 const earlier = (a: MetricRow, b: MetricRow) => a.step < b.step || (a.step === b.step && a.timestamp < b.timestamp)
 
 /** Folds a point into a bucket (min/max ignore NaN; the first NaN is kept on its own). */
-export const addToBucket = (bucket: TierBucket, point: MetricRow): void => {
+const addToBucket = (bucket: TierBucket, point: MetricRow): void => {
   bucket.count++
   if (Number.isNaN(point.value)) {
     if (bucket.nan === undefined || earlier(point, bucket.nan)) bucket.nan = point

@@ -2,7 +2,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { runProcess } from "../../package/process.js"
+import { runProcess } from "../../support/process.js"
 import { generateCsv } from "../../support/large-csv.js"
 import { tempDir } from "../../support/sqlite.js"
 

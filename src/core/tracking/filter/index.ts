@@ -12,8 +12,5 @@ export {
   compileExperimentFilter,
   compileExperimentOrderBy,
   compileRunFilter,
-  compileRunOrderBy,
-  experimentOrderTerms,
-  type OrderTerm,
-  runOrderTerms
+  compileRunOrderBy
 } from "./sql.js"

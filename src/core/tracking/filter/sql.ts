@@ -97,7 +97,7 @@ export const compileRunFilter = (sql: Sql, filter: RunFilter): Fragment =>
   sql.and(filter.map((c) => runCondition(sql, c)))
 
 /** One term of an `ORDER BY` list. */
-export interface OrderTerm {
+interface OrderTerm {
   readonly expression: Fragment
   readonly descending: boolean
 }
@@ -153,7 +153,7 @@ const runTerms = (sql: Sql, clause: RunOrderBy): ReadonlyArray<OrderTerm> => {
  * {@link effectiveRunOrder}). Exposed for keyset pagination; most callers
  * want {@link compileRunOrderBy}.
  */
-export const runOrderTerms = (sql: Sql, orderBy: ReadonlyArray<RunOrderBy>): ReadonlyArray<OrderTerm> =>
+const runOrderTerms = (sql: Sql, orderBy: ReadonlyArray<RunOrderBy>): ReadonlyArray<OrderTerm> =>
   effectiveRunOrder(orderBy).flatMap((clause) => runTerms(sql, clause))
 
 const orderList = (sql: Sql, terms: ReadonlyArray<OrderTerm>): Fragment =>
@@ -207,7 +207,7 @@ const experimentColumns: Record<ExperimentOrderKey, string> = {
  * The `ORDER BY` terms of an experiment search, default and tie-breaker
  * included (see {@link effectiveExperimentOrder}).
  */
-export const experimentOrderTerms = (sql: Sql, orderBy: ReadonlyArray<ExperimentOrderBy>): ReadonlyArray<OrderTerm> =>
+const experimentOrderTerms = (sql: Sql, orderBy: ReadonlyArray<ExperimentOrderBy>): ReadonlyArray<OrderTerm> =>
   effectiveExperimentOrder(orderBy).map((clause) => {
     const column = sql.literal(experimentColumns[clause.key])
     return { expression: clause.key === "name" ? textOrder(sql, column) : column, descending: !clause.ascending }
