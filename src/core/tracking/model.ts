@@ -20,6 +20,21 @@ export const RunId = Schema.String.pipe(
 )
 export type RunId = typeof RunId.Type
 
+/**
+ * A metric value. Decoded it is any JavaScript number; encoded (JSON) the
+ * non-finite ones are the strings `"NaN"`, `"Infinity"` and `"-Infinity"`,
+ * as in proto3 JSON, because JSON has no literal for them.
+ */
+export const MetricValue = Schema.transform(
+  Schema.Union(Schema.Number, Schema.Literal("NaN", "Infinity", "-Infinity")),
+  Schema.Number,
+  {
+    strict: true,
+    decode: (wire) => (typeof wire === "number" ? wire : Number(wire)),
+    encode: (value) => (Number.isFinite(value) ? value : Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity")
+  }
+)
+
 /** Milliseconds since the Unix epoch. */
 export const Millis = Schema.Int
 /** An integer training step. */
@@ -53,7 +68,7 @@ export class Param extends Schema.Class<Param>("Param")({
  */
 export class Metric extends Schema.Class<Metric>("Metric")({
   key: Schema.String,
-  value: Schema.Number,
+  value: MetricValue,
   timestamp: Millis,
   step: Step
 }) {}

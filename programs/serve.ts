@@ -1,0 +1,21 @@
+/**
+ * The tracking server on BasicLayer: `npx tsx programs/serve.ts`, or
+ * `effect-mlops server`. Data under MLOPS_DATA_DIR (default ./mlops-data),
+ * port PORT (default 5000), interface HOST (default 127.0.0.1). SIGINT or
+ * SIGTERM stops it gracefully: in-flight requests finish, then the database
+ * closes.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Config, Effect, Layer } from "effect"
+import { BasicLayer } from "../layers/index.js"
+import { makeServerLayer } from "../src/http/index.js"
+
+const ServerLive = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const port = yield* Config.port("PORT").pipe(Config.withDefault(5000))
+    const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+    return makeServerLayer({ port, host })
+  })
+)
+
+ServerLive.pipe(Layer.provide(BasicLayer), Layer.launch, NodeRuntime.runMain)

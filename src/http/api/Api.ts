@@ -1,0 +1,36 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import { packageVersion } from "../server/version.js"
+import { ArtifactsGroup } from "./artifacts.js"
+import { DatasetsGroup } from "./datasets.js"
+import { ExperimentsGroup } from "./experiments.js"
+import { RegistryGroup } from "./registry.js"
+import { RunsGroup } from "./runs.js"
+
+/**
+ * The native HTTP API, defined once: the server implements it, `RemoteLayer`
+ * derives its client from it and `/openapi.json` is generated from it.
+ *
+ * @example
+ * ```ts
+ * import { HttpApiClient } from "@effect/platform"
+ * import { MlopsApi } from "effect-mlops/http"
+ *
+ * const client = HttpApiClient.make(MlopsApi, { baseUrl: "http://127.0.0.1:5000" })
+ * ```
+ */
+export class MlopsApi extends HttpApi.make("effect-mlops")
+  .add(ExperimentsGroup)
+  .add(RunsGroup)
+  .add(RegistryGroup)
+  .add(ArtifactsGroup)
+  .add(DatasetsGroup)
+  .prefix("/api/v1")
+  .annotateContext(
+    OpenApi.annotations({
+      title: "effect-mlops",
+      version: packageVersion,
+      description:
+        "Experiment tracking, model registry, artifacts and datasets. Every error body carries `_tag` and the fields of its tagged error; a malformed filter carries the character `position`.",
+      license: { name: "MIT" }
+    })
+  ) {}

@@ -1,0 +1,115 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../core/errors.js"
+import {
+  ExperimentAlreadyExists,
+  ExperimentNotFound,
+  InvalidFilter,
+  InvalidOrderBy
+} from "../../core/tracking/errors.js"
+import { Experiment, ExperimentId, Page, ViewType } from "../../core/tracking/model.js"
+import { status } from "./status.js"
+import { KeyValue, optional } from "./wire.js"
+
+const experimentId = HttpApiSchema.param("experimentId", ExperimentId)
+
+/** Request body of `createExperiment`. */
+export const CreateExperimentBody = Schema.Struct({
+  name: Schema.String,
+  artifactLocation: optional(Schema.String),
+  tags: optional(Schema.Array(KeyValue))
+})
+
+/** Request body of `searchExperiments`. */
+export const SearchExperimentsBody = Schema.Struct({
+  filter: optional(Schema.String),
+  orderBy: optional(Schema.Array(Schema.String)),
+  maxResults: optional(Schema.Int),
+  pageToken: optional(Schema.String),
+  viewType: optional(ViewType)
+})
+
+/** Per-experiment figures a UI lists next to each experiment. */
+export class ExperimentSummary extends Schema.Class<ExperimentSummary>("ExperimentSummary")({
+  experimentId: ExperimentId,
+  runCount: Schema.NonNegativeInt,
+  activeRunCount: Schema.NonNegativeInt,
+  /** Milliseconds since the epoch of the newest run start or end; `null` without runs. */
+  lastActivity: Schema.NullOr(Schema.Int)
+}) {}
+
+/** The distinct metric, param and tag keys of an experiment's active runs, sorted. */
+export class ExperimentKeys extends Schema.Class<ExperimentKeys>("ExperimentKeys")({
+  metrics: Schema.Array(Schema.String),
+  params: Schema.Array(Schema.String),
+  tags: Schema.Array(Schema.String)
+}) {}
+
+/** Experiments: create, read, search, rename, tag, delete and restore. */
+export class ExperimentsGroup extends HttpApiGroup.make("experiments")
+  .add(
+    HttpApiEndpoint.post("create", "/experiments")
+      .setPayload(CreateExperimentBody)
+      .addSuccess(Experiment, { status: 201 })
+      .addError(ExperimentAlreadyExists, status.conflict)
+      .addError(InvalidArgument, status.invalid)
+      .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.get("get")`/experiments/${experimentId}`
+      .addSuccess(Experiment)
+      .addError(ExperimentNotFound, status.notFound)
+  )
+  .add(
+    HttpApiEndpoint.get("getByName", "/experiments/by-name")
+      .setUrlParams(Schema.Struct({ name: Schema.String }))
+      .addSuccess(Experiment)
+      .addError(ExperimentNotFound, status.notFound)
+  )
+  .add(
+    HttpApiEndpoint.post("search", "/experiments/search")
+      .setPayload(SearchExperimentsBody)
+      .addSuccess(Page(Experiment))
+      .addError(InvalidFilter, status.invalid)
+      .addError(InvalidOrderBy, status.invalid)
+      .addError(InvalidPageToken, status.invalid)
+      .addError(InvalidArgument, status.invalid)
+      .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.patch("rename")`/experiments/${experimentId}`
+      .setPayload(Schema.Struct({ name: Schema.String }))
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ExperimentNotFound, status.notFound)
+      .addError(ExperimentAlreadyExists, status.conflict)
+      .addError(InvalidArgument, status.invalid)
+      .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.put("setTag")`/experiments/${experimentId}/tags`
+      .setPayload(KeyValue)
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ExperimentNotFound, status.notFound)
+      .addError(InvalidArgument, status.invalid)
+      .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.del("deleteTag")`/experiments/${experimentId}/tags`
+      .setUrlParams(Schema.Struct({ key: Schema.String }))
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ExperimentNotFound, status.notFound)
+      .addError(InvalidArgument, status.invalid)
+      .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.del("delete")`/experiments/${experimentId}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ExperimentNotFound, status.notFound)
+      .addError(InvalidArgument, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.post("restore")`/experiments/${experimentId}/restore`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ExperimentNotFound, status.notFound)
+  )
+  .annotate(OpenApi.Description, "Experiments: create, read, search, rename, tag, delete and restore.") {}

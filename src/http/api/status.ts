@@ -1,0 +1,15 @@
+/**
+ * The one status code each kind of tagged error answers with on the native
+ * API. A client mistake is always a 4xx; 5xx are left to defects.
+ */
+export const status = {
+  /** Malformed or out-of-limit input: the body names the field. */
+  invalid: { status: 400 },
+  notFound: { status: 404 },
+  /** A name already taken, an immutable value changed, a deleted target written to. */
+  conflict: { status: 409 },
+  /** The request was understood but the stored data cannot serve it (e.g. a metadata-only dataset has no content). */
+  unprocessable: { status: 422 },
+  /** The store itself failed (disk full, permissions): retrying later may succeed. */
+  unavailable: { status: 503 }
+} as const

@@ -1,0 +1,82 @@
+import { createServer } from "node:http"
+import { HttpApiScalar, HttpLayerRouter } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import { Layer } from "effect"
+import type { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
+import type { Datasets } from "../../core/data/Datasets.js"
+import type { ModelRegistry } from "../../core/registry/ModelRegistry.js"
+import type { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
+import { MlopsApi } from "../api/Api.js"
+import { ArtifactsHandlers } from "./artifacts.js"
+import { DatasetsHandlers } from "./datasets.js"
+import { ExperimentsHandlers } from "./experiments.js"
+import { HealthRoutes } from "./health.js"
+import { loopbackHosts } from "./hosts.js"
+import { bodyLimit, hostAllowList } from "./middleware.js"
+import { RegistryHandlers } from "./registry.js"
+import { RunsHandlers } from "./runs.js"
+
+/** The core services the server exposes. */
+export type ServedServices = ExperimentTracker | ModelRegistry | ArtifactStore | Datasets
+
+/** Options of {@link makeServerLayer}. */
+export interface ServerOptions {
+  /** TCP port; `0` picks a free one. Default 5000. */
+  readonly port?: number
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string
+  /**
+   * Accepted `Host` header names (ports ignored; `*.example.com` wildcards;
+   * `*` accepts all). Default: loopback names plus `host`.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
+  /** Largest JSON body accepted, in bytes. Streamed uploads are not limited. Default 16 MiB. */
+  readonly maxBodyBytes?: number
+}
+
+const isStreamedUpload = (path: string): boolean =>
+  path === "/api/v1/artifacts/file" ||
+  path === "/api/v1/datasets/versions" ||
+  path.startsWith("/api/2.0/mlflow-artifacts/artifacts/")
+
+/** The native API (with `/openapi.json`), its docs page at `/docs`, and the health routes. */
+export const ApiRoutes = Layer.mergeAll(
+  HttpLayerRouter.addHttpApi(MlopsApi, { openapiPath: "/openapi.json" }).pipe(
+    Layer.provide([ExperimentsHandlers, RunsHandlers, RegistryHandlers, ArtifactsHandlers, DatasetsHandlers])
+  ),
+  // Scalar's script is bundled in @effect/platform, so the docs work offline.
+  HttpApiScalar.layerHttpLayerRouter({ api: MlopsApi, path: "/docs" }),
+  HealthRoutes
+)
+
+/** Every route of the server with its global middleware, ready for `HttpLayerRouter.serve`. */
+export const makeRoutes = (options: ServerOptions = {}) =>
+  ApiRoutes.pipe(
+    Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
+    Layer.provide(bodyLimit(options.maxBodyBytes ?? 16 * 1024 * 1024, isStreamedUpload))
+  )
+
+/**
+ * The tracking server as a layer: building it listens, releasing it stops
+ * accepting connections, lets in-flight requests finish, then releases the
+ * services below it (the database closes last).
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { makeBasicLayer } from "effect-mlops/layers"
+ * import { makeServerLayer } from "effect-mlops/server"
+ *
+ * makeServerLayer({ port: 5000 }).pipe(
+ *   Layer.provide(makeBasicLayer({ dataPath: "./mlops-data" })),
+ *   Layer.launch,
+ *   NodeRuntime.runMain
+ * )
+ * ```
+ */
+export const makeServerLayer = (options: ServerOptions = {}): Layer.Layer<never, ServeError, ServedServices> =>
+  HttpLayerRouter.serve(makeRoutes(options)).pipe(
+    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port ?? 5000, host: options.host ?? "127.0.0.1" }))
+  )

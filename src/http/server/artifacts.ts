@@ -1,0 +1,37 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Stream } from "effect"
+import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
+import { InvalidArtifactPath } from "../../core/artifacts/errors.js"
+import { MlopsApi } from "../api/Api.js"
+import { artifactResponse } from "./download.js"
+
+/**
+ * Handlers of the `artifacts` group. Uploads and downloads are raw handlers
+ * so the bytes flow between the socket and the store chunk by chunk.
+ */
+export const ArtifactsHandlers = HttpApiBuilder.group(MlopsApi, "artifacts", (handlers) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    return handlers
+      .handleRaw("put", ({ request, urlParams }) =>
+        store.put(
+          urlParams.path,
+          request.stream.pipe(
+            // A client that disconnects mid-upload stores nothing; the error names the body.
+            Stream.mapError(
+              (error) =>
+                new InvalidArtifactPath({ path: urlParams.path, reason: `the upload ended early: ${error.message}` })
+            )
+          )
+        )
+      )
+      .handleRaw("get", ({ urlParams }) =>
+        Effect.map(store.stat(urlParams.path), (info) =>
+          artifactResponse(info.path, store.get(urlParams.path), info.size)
+        )
+      )
+      .handle("stat", ({ urlParams }) => store.stat(urlParams.path))
+      .handle("list", ({ urlParams }) => store.list(urlParams.prefix))
+      .handle("delete", ({ urlParams }) => store.delete(urlParams.path))
+  })
+)

@@ -1,0 +1,33 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Stream } from "effect"
+import { Datasets } from "../../core/data/Datasets.js"
+import { DatasetReadError } from "../../core/data/errors.js"
+import { DataSource } from "../../core/data/model.js"
+import { MlopsApi } from "../api/Api.js"
+
+/** Handlers of the `datasets` group; a registration streams the uploaded file through the profiler. */
+export const DatasetsHandlers = HttpApiBuilder.group(MlopsApi, "datasets", (handlers) =>
+  Effect.gen(function* () {
+    const datasets = yield* Datasets
+    return handlers
+      .handle("list", () => datasets.listDatasets())
+      .handleRaw("register", ({ request, urlParams: { name, format, context, uri } }) => {
+        const source = uri ?? "stream"
+        const body = request.stream.pipe(
+          Stream.mapError(
+            (error) => new DatasetReadError({ source, reason: `the upload ended early: ${error.message}` })
+          )
+        )
+        return datasets.register({
+          name,
+          source: DataSource.bytes(body, format, { uri: source }),
+          ...(context === undefined ? {} : { context })
+        })
+      })
+      .handle("registerMetadata", ({ payload }) => datasets.registerMetadata(payload))
+      .handle("versions", ({ urlParams }) => datasets.listVersions(urlParams.name))
+      .handle("latest", ({ urlParams }) => datasets.getLatestVersion(urlParams.name))
+      .handle("version", ({ urlParams }) => datasets.getVersion(urlParams.name, urlParams.version))
+      .handle("lineage", ({ urlParams }) => datasets.getLineage(urlParams.name, urlParams.version))
+  })
+)
