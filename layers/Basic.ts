@@ -5,12 +5,13 @@ import type { ConfigError } from "effect/ConfigError"
 import type { ArtifactStorageError } from "../src/core/artifacts/errors.js"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
 import { Datasets } from "../src/core/data/Datasets.js"
+import { LoggedModels } from "../src/core/models/LoggedModels.js"
 import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.js"
 import { makeSqliteLayer, type SqlStoreError } from "./Sql.js"
 
 /** The services every configuration provides. */
-export type CoreServices = ExperimentTracker | ModelRegistry | ArtifactStore | Datasets
+export type CoreServices = ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | Datasets
 
 /** Options of {@link makeBasicLayer}. */
 export interface BasicLayerOptions {
@@ -45,9 +46,10 @@ export const makeBasicLayer = (
   })
   const Tracker = ExperimentTracker.layer.pipe(Layer.provide(Sql))
   const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
+  const Models = LoggedModels.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const Artifacts = ArtifactStore.layer(path.join(dataPath, "artifacts")).pipe(Layer.provide(NodeContext.layer))
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
-  return Layer.mergeAll(Tracker, Registry, Artifacts, Data, Logger.pretty)
+  return Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data, Logger.pretty)
 }
 
 /**

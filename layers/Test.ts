@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
 import { Datasets } from "../src/core/data/Datasets.js"
+import { LoggedModels } from "../src/core/models/LoggedModels.js"
 import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.js"
 import type { CoreServices } from "./Basic.js"
@@ -20,5 +21,6 @@ import type { CoreServices } from "./Basic.js"
  */
 export const TestLayer: Layer.Layer<CoreServices> = Layer.mergeAll(
   ModelRegistry.layerMemory,
+  LoggedModels.layerMemory,
   Datasets.layerMemory
 ).pipe(Layer.provideMerge(ExperimentTracker.layerMemory), Layer.provideMerge(ArtifactStore.layerMemory))

@@ -294,6 +294,63 @@ const datasets = run((t) => [
   )`
 ])
 
+// MLflow 3 logged models (the LoggedModels service). `lifecycle_stage` makes
+// deletion soft, so run outputs naming a deleted model stay readable. Metric
+// points keep NaN as value 0 with is_nan = 1, as the run metrics do.
+const loggedModels = run((t) => [
+  `CREATE TABLE logged_models (
+    model_id TEXT PRIMARY KEY,
+    ${tenant},
+    experiment_id ${t.int} NOT NULL REFERENCES experiments (experiment_id),
+    name TEXT NOT NULL,
+    artifact_location TEXT NOT NULL,
+    creation_time ${t.int} NOT NULL,
+    last_updated_time ${t.int} NOT NULL,
+    status TEXT NOT NULL,
+    status_message TEXT NOT NULL,
+    model_type TEXT NOT NULL,
+    source_run_id TEXT REFERENCES runs (run_id),
+    lifecycle_stage TEXT NOT NULL
+  )`,
+  "CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, creation_time DESC, model_id)",
+  `CREATE TABLE logged_model_tags (
+    model_id TEXT NOT NULL REFERENCES logged_models (model_id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    ${tenant},
+    PRIMARY KEY (model_id, key)
+  ) ${t.clustered}`,
+  `CREATE TABLE logged_model_params (
+    model_id TEXT NOT NULL REFERENCES logged_models (model_id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    ${tenant},
+    PRIMARY KEY (model_id, key)
+  ) ${t.clustered}`,
+  `CREATE TABLE logged_model_metrics (
+    metric_id ${t.serial},
+    model_id TEXT NOT NULL REFERENCES logged_models (model_id),
+    key TEXT NOT NULL,
+    step ${t.int} NOT NULL,
+    timestamp ${t.int} NOT NULL,
+    value ${t.real} NOT NULL,
+    is_nan ${t.int} NOT NULL,
+    run_id TEXT,
+    dataset_name TEXT,
+    dataset_digest TEXT,
+    ${tenant}
+  )`,
+  // Filters and orders on `metrics.<key>` read the latest point by this index.
+  "CREATE INDEX logged_model_metrics_latest ON logged_model_metrics (model_id, key, step, timestamp)",
+  `CREATE TABLE run_outputs (
+    run_id TEXT NOT NULL REFERENCES runs (run_id),
+    model_id TEXT NOT NULL REFERENCES logged_models (model_id),
+    step ${t.int} NOT NULL,
+    ${tenant},
+    PRIMARY KEY (run_id, model_id)
+  ) ${t.clustered}`
+])
+
 /**
  * The migrations, keyed as `@effect/sql`'s `Migrator.fromRecord` expects
  * (`<id>_<name>`). Append only: never edit a migration that has shipped.
@@ -301,8 +358,9 @@ const datasets = run((t) => [
 export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
   "1_tracking": tracking,
   "2_registry": registry,
-  "3_datasets": datasets
+  "3_datasets": datasets,
+  "4_logged_models": loggedModels
 }
 
 /** The highest schema version this release knows. */
-export const latestSchemaVersion = 3
+export const latestSchemaVersion = 4

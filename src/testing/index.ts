@@ -14,6 +14,7 @@
  */
 import { ArtifactStore } from "../core/artifacts/ArtifactStore.js"
 import { Datasets } from "../core/data/Datasets.js"
+import { LoggedModels } from "../core/models/LoggedModels.js"
 import { ModelRegistry } from "../core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../core/tracking/ExperimentTracker.js"
 
@@ -24,6 +25,8 @@ export const memoryLayers = {
   experimentTracker: ExperimentTracker.layerMemory,
   /** Needs an ExperimentTracker (for run checks and lineage). */
   modelRegistry: ModelRegistry.layerMemory,
+  /** Needs an ExperimentTracker (for experiment and run checks). */
+  loggedModels: LoggedModels.layerMemory,
   artifactStore: ArtifactStore.layerMemory,
   /** Needs an ArtifactStore (for the datasets' bytes). */
   datasets: Datasets.layerMemory

@@ -22,6 +22,14 @@ export class ArtifactsGroup extends HttpApiGroup.make("artifacts")
       .addError(ArtifactStorageError, status.unavailable)
   )
   .add(
+    // Lets a client refuse a misplaced upload before it reads (and sends) its stream.
+    HttpApiEndpoint.get("checkPlacement", "/artifacts/placement")
+      .setUrlParams(PathParam)
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(InvalidArtifactPath, status.invalid)
+      .addError(ArtifactStorageError, status.unavailable)
+  )
+  .add(
     HttpApiEndpoint.get("get", "/artifacts/file")
       .setUrlParams(PathParam)
       .addSuccess(Bytes)

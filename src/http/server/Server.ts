@@ -12,6 +12,7 @@ import { ArtifactsHandlers } from "./artifacts.js"
 import { DatasetsHandlers } from "./datasets.js"
 import { ExperimentsHandlers } from "./experiments.js"
 import { HealthRoutes } from "./health.js"
+import { trustedIdentityHeaders } from "./identity.js"
 import { loopbackHosts } from "./hosts.js"
 import { bodyLimit, hostAllowList } from "./middleware.js"
 import { RegistryHandlers } from "./registry.js"
@@ -33,6 +34,12 @@ export interface ServerOptions {
   readonly allowedHosts?: ReadonlyArray<string>
   /** Largest JSON body accepted, in bytes. Streamed uploads are not limited. Default 16 MiB. */
   readonly maxBodyBytes?: number
+  /**
+   * Let clients name their principal and tenant in `x-mlops-principal` and
+   * `x-mlops-tenant` (what `RemoteLayer` sends). Right for a server without
+   * authentication, like MLflow trusting a client's `user_id`. Default true.
+   */
+  readonly trustIdentityHeaders?: boolean
 }
 
 const isStreamedUpload = (path: string): boolean =>
@@ -53,6 +60,7 @@ export const ApiRoutes = Layer.mergeAll(
 /** Every route of the server with its global middleware, ready for `HttpLayerRouter.serve`. */
 export const makeRoutes = (options: ServerOptions = {}) =>
   ApiRoutes.pipe(
+    Layer.provide(options.trustIdentityHeaders === false ? Layer.empty : trustedIdentityHeaders),
     Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
     Layer.provide(bodyLimit(options.maxBodyBytes ?? 16 * 1024 * 1024, isStreamedUpload))
   )

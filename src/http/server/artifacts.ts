@@ -2,6 +2,8 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Stream } from "effect"
 import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import { InvalidArtifactPath } from "../../core/artifacts/errors.js"
+import { checkPlacement, type PathKind } from "../../core/artifacts/internal.js"
+import { normalizeArtifactPath } from "../../core/artifacts/path.js"
 import { MlopsApi } from "../api/Api.js"
 import { artifactResponse } from "./download.js"
 
@@ -28,6 +30,18 @@ export const ArtifactsHandlers = HttpApiBuilder.group(MlopsApi, "artifacts", (ha
       .handleRaw("get", ({ urlParams }) =>
         Effect.map(store.stat(urlParams.path), (info) =>
           artifactResponse(info.path, store.get(urlParams.path), info.size)
+        )
+      )
+      .handle("checkPlacement", ({ urlParams }) =>
+        Effect.flatMap(normalizeArtifactPath(urlParams.path), (normalized) =>
+          checkPlacement(normalized, (path) =>
+            store.stat(path).pipe(
+              Effect.as<PathKind>("file"),
+              Effect.catchTag("ArtifactNotFound", () =>
+                Effect.map(store.list(path), (entries): PathKind => (entries.length > 0 ? "dir" : "none"))
+              )
+            )
+          )
         )
       )
       .handle("stat", ({ urlParams }) => store.stat(urlParams.path))

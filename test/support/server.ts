@@ -1,0 +1,36 @@
+import { createServer } from "node:http"
+import * as path from "node:path"
+import { HttpLayerRouter, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Logger, LogLevel } from "effect"
+import { makeBasicLayer } from "../../layers/Basic.js"
+import { makeRoutes, type ServedServices, type ServerOptions } from "../../src/http/server/Server.js"
+import { tempDir } from "./sqlite.js"
+
+/**
+ * Serves the server's routes over `services` on a free loopback port for
+ * the current scope and returns the base URL. Request logs are silenced.
+ */
+export const startServer = <E, R>(
+  services: Layer.Layer<ServedServices, E, R>,
+  options: Omit<ServerOptions, "port" | "host"> = {}
+) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(
+      HttpLayerRouter.serve(makeRoutes(options), { disableLogger: true, disableListenLog: true }).pipe(
+        Layer.provide(services),
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+      )
+    )
+    const server = yield* Effect.provide(HttpServer.HttpServer, context)
+    const address = server.address
+    if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+    return `http://127.0.0.1:${address.port}`
+  })
+
+/** {@link startServer} over BasicLayer's services (SQLite + local artifacts) in a fresh temporary directory. */
+export const startBasicServer = (options: Omit<ServerOptions, "port" | "host"> = {}) =>
+  Effect.flatMap(tempDir("effect-mlops-server"), (dir) =>
+    startServer(makeBasicLayer({ dataPath: path.join(dir, "data") }), options)
+  )
