@@ -5,3 +5,4 @@
 export { BasicLayer, type BasicLayerOptions, type CoreServices, makeBasicLayer } from "./Basic.js"
 export { makeSqliteLayer, type SqlStoreError } from "./Sql.js"
 export { TestLayer } from "./Test.js"
+export { RemoteLayer, type RemoteOptions, RemoteSession } from "../src/client/RemoteLayer.js"
