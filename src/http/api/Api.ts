@@ -6,6 +6,20 @@ import { ExperimentsGroup } from "./experiments.js"
 import { RegistryGroup } from "./registry.js"
 import { RunsGroup } from "./runs.js"
 
+// Effect marks every `unknown` schema with the same `$id`, which OpenAPI
+// validators reject as a duplicate; inside `components` the ids carry nothing.
+const stripIds = (node: unknown): unknown =>
+  Array.isArray(node)
+    ? node.map(stripIds)
+    : typeof node === "object" && node !== null
+      ? Object.fromEntries(
+          Object.entries(node).flatMap(([key, value]) => (key === "$id" ? [] : [[key, stripIds(value)]]))
+        )
+      : node
+
+const withoutSchemaIds = (spec: Record<string, unknown>): Record<string, unknown> =>
+  stripIds(spec) as Record<string, unknown>
+
 /**
  * The native HTTP API, defined once: the server implements it, `RemoteLayer`
  * derives its client from it and `/openapi.json` is generated from it.
@@ -25,6 +39,7 @@ export class MlopsApi extends HttpApi.make("effect-mlops")
   .add(ArtifactsGroup)
   .add(DatasetsGroup)
   .prefix("/api/v1")
+  .annotate(OpenApi.Transform, withoutSchemaIds)
   .annotateContext(
     OpenApi.annotations({
       title: "effect-mlops",
