@@ -18,4 +18,9 @@ const ServerLive = Layer.unwrapEffect(
   })
 )
 
-ServerLive.pipe(Layer.provide(BasicLayer), Layer.launch, NodeRuntime.runMain)
+ServerLive.pipe(
+  Layer.provide(BasicLayer),
+  Layer.tap(() => Effect.logInfo(`ready in ${Math.round(process.uptime() * 1000)} ms since the process started`)),
+  Layer.launch,
+  NodeRuntime.runMain
+)

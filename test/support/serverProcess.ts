@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer } from "node:net"
+import * as path from "node:path"
+import { Effect } from "effect"
+
+const repoRoot = path.resolve(import.meta.dirname, "../..")
+
+/** A free loopback TCP port (the OS picks one, then it is released for the child to bind). */
+export const freePort = Effect.async<number>((resume) => {
+  const probe = createServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const address = probe.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** A tracking server (`programs/serve.ts`) running in its own OS process. */
+export interface ServerProcess {
+  readonly child: ChildProcess
+  readonly output: () => string
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<number | string | null>
+}
+
+const waitReady = (url: string, deadline: number): Effect.Effect<void> =>
+  Effect.tryPromise(() => fetch(`${url}/readyz`)).pipe(
+    Effect.flatMap((response) => (response.ok ? Effect.void : Effect.fail("not ready"))),
+    Effect.catchAll(() =>
+      Date.now() > deadline
+        ? Effect.dieMessage(`the server at ${url} did not become ready`)
+        : Effect.zipRight(Effect.sleep("50 millis"), waitReady(url, deadline))
+    )
+  )
+
+/**
+ * Starts the server on `port` over the data directory `dataDir` and waits
+ * until `/readyz` answers. The process is killed when the scope closes.
+ */
+export const spawnServer = (dataDir: string, port: number) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      let output = ""
+      const child = spawn(process.execPath, ["--import", "tsx", "programs/serve.ts"], {
+        cwd: repoRoot,
+        env: { ...process.env, MLOPS_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk
+      })
+      child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk
+      })
+      const exited = new Promise<number | string | null>((resolve) =>
+        child.on("exit", (code, signal) => resolve(signal ?? code))
+      )
+      yield* waitReady(`http://127.0.0.1:${port}`, Date.now() + 60_000)
+      return { child, output: () => output, exited } satisfies ServerProcess
+    }),
+    (server) =>
+      Effect.promise(() => {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGKILL")
+        return server.exited
+      })
+  )
