@@ -4,7 +4,9 @@
  * MLOPS_DATA_DIR, default ./mlops-data). Every run logs params, per-epoch
  * metrics, the dataset as its input and the trained model as an artifact;
  * the best run's model becomes a new version of a registered model with the
- * alias `champion`. Running it again adds runs and a version.
+ * alias `champion`. Running it again adds runs and a version. With
+ * `--serve` (as `npm start` runs it) the tracking server then serves the
+ * results.
  */
 import * as path from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -21,6 +23,7 @@ import {
   toDatasetInput
 } from "../src/index.js"
 import { BasicLayer } from "../layers/index.js"
+import { makeServerLayer } from "../src/http/index.js"
 import { trainEpochs } from "./quickstart/logistic.js"
 import { loadPenguins, penguinExamples, penguinsCsvPath, splitExamples } from "./quickstart/penguins.js"
 
@@ -160,4 +163,17 @@ const program = Effect.gen(function* () {
   )
 })
 
-program.pipe(Effect.provide(Layer.mergeAll(BasicLayer, NodeContext.layer)), NodeRuntime.runMain)
+// With --serve (what `npm start` passes) the results stay browsable: the
+// tracking server runs over the same data directory until Ctrl-C.
+const serve = Effect.gen(function* () {
+  const port = yield* Config.port("PORT").pipe(Config.withDefault(5000))
+  const url = `http://127.0.0.1:${port}`
+  yield* Console.log(
+    `\nServing these results at ${url} (API reference at ${url}/docs; MLflow clients: MLFLOW_TRACKING_URI=${url}). Ctrl-C to stop.`
+  )
+  return yield* Layer.launch(makeServerLayer({ port }))
+})
+
+const main = process.argv.includes("--serve") ? Effect.zipRight(program, serve) : program
+
+main.pipe(Effect.provide(Layer.mergeAll(BasicLayer, NodeContext.layer)), NodeRuntime.runMain)
