@@ -4,6 +4,7 @@
  */
 import { runDatasets } from "./datasets.js"
 import { runHistory } from "./history.js"
+import { runHttp } from "./http.js"
 import { runIngest } from "./ingest.js"
 import type { Figure } from "./report.js"
 import { report } from "./report.js"
@@ -13,7 +14,8 @@ const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
   ingest: runIngest,
   search: runSearch,
   history: runHistory,
-  datasets: runDatasets
+  datasets: runDatasets,
+  http: runHttp
 }
 
 const wanted = process.argv.slice(2)

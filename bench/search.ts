@@ -15,12 +15,12 @@ import { type ExperimentId, ExperimentTracker, type SearchRuns } from "../src/in
 import type { Figure } from "./report.js"
 import { percentile, round } from "./stats.js"
 
-const runCount = 10_000
-const iterations = 40
+export const runCount = 10_000
+export const iterations = 40
 const optimizers = ["adam", "sgd", "rmsprop", "adagrad"]
 const teams = ["vision", "nlp", "speech", "tabular", "recsys"]
 
-const queries: ReadonlyArray<{ readonly name: string; readonly query: Omit<SearchRuns, "experimentIds"> }> = [
+export const queries: ReadonlyArray<{ readonly name: string; readonly query: Omit<SearchRuns, "experimentIds"> }> = [
   { name: "(a) metric filter", query: { filter: "metrics.accuracy > 0.9", maxResults: 100 } },
   {
     name: "(b) param + tag filter, ordered by a metric",
@@ -38,33 +38,35 @@ const queries: ReadonlyArray<{ readonly name: string; readonly query: Omit<Searc
   { name: "(d) no filter, 1000 results", query: { maxResults: 1000 } }
 ]
 
+/** Seeds the search corpus: `runCount` runs with two metrics, three params and two tags each. */
+export const seed = Effect.gen(function* () {
+  const tracker = yield* ExperimentTracker
+  const { experimentId } = yield* tracker.createExperiment({ name: "search-bench" })
+  const seeded = performance.now()
+  for (let i = 0; i < runCount; i++) {
+    const run = yield* tracker.createRun({ experimentId, runName: `run-${i}`, startTime: 1_700_000_000_000 + i })
+    yield* tracker.logBatch(run.info.runId, {
+      metrics: [
+        { key: "loss", value: ((i * 7919) % 1000) / 1000, step: 10 },
+        { key: "accuracy", value: ((i * 104729) % 1000) / 1000, step: 10 }
+      ],
+      params: [
+        { key: "lr", value: String(((i * 31) % 97) / 1000) },
+        { key: "optimizer", value: optimizers[i % optimizers.length]! },
+        { key: "batch_size", value: String(2 ** (4 + (i % 5))) }
+      ],
+      tags: [
+        { key: "team", value: teams[i % teams.length]! },
+        { key: "stage", value: i % 2 === 0 ? "dev" : "prod" }
+      ]
+    })
+  }
+  console.log(`seeded ${runCount} runs in ${Math.round(performance.now() - seeded)} ms`)
+  return experimentId
+})
+
 export const runSearch = async (): Promise<ReadonlyArray<Figure>> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-bench-search-"))
-  const seed = Effect.gen(function* () {
-    const tracker = yield* ExperimentTracker
-    const { experimentId } = yield* tracker.createExperiment({ name: "search-bench" })
-    const seeded = performance.now()
-    for (let i = 0; i < runCount; i++) {
-      const run = yield* tracker.createRun({ experimentId, runName: `run-${i}`, startTime: 1_700_000_000_000 + i })
-      yield* tracker.logBatch(run.info.runId, {
-        metrics: [
-          { key: "loss", value: ((i * 7919) % 1000) / 1000, step: 10 },
-          { key: "accuracy", value: ((i * 104729) % 1000) / 1000, step: 10 }
-        ],
-        params: [
-          { key: "lr", value: String(((i * 31) % 97) / 1000) },
-          { key: "optimizer", value: optimizers[i % optimizers.length]! },
-          { key: "batch_size", value: String(2 ** (4 + (i % 5))) }
-        ],
-        tags: [
-          { key: "team", value: teams[i % teams.length]! },
-          { key: "stage", value: i % 2 === 0 ? "dev" : "prod" }
-        ]
-      })
-    }
-    console.log(`seeded ${runCount} runs in ${Math.round(performance.now() - seeded)} ms`)
-    return experimentId
-  })
   const measure = (experimentId: ExperimentId) =>
     Effect.gen(function* () {
       const tracker = yield* ExperimentTracker

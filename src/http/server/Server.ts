@@ -8,6 +8,7 @@ import type { Datasets } from "../../core/data/Datasets.js"
 import type { ModelRegistry } from "../../core/registry/ModelRegistry.js"
 import type { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { MlopsApi } from "../api/Api.js"
+import { MlflowRoutes } from "../mlflow/index.js"
 import { ArtifactsHandlers } from "./artifacts.js"
 import { DatasetsHandlers } from "./datasets.js"
 import { ExperimentsHandlers } from "./experiments.js"
@@ -45,16 +46,18 @@ export interface ServerOptions {
 const isStreamedUpload = (path: string): boolean =>
   path === "/api/v1/artifacts/file" ||
   path === "/api/v1/datasets/versions" ||
-  path.startsWith("/api/2.0/mlflow-artifacts/artifacts/")
+  path.startsWith("/api/2.0/mlflow-artifacts/artifacts/") ||
+  path.startsWith("/ajax-api/2.0/mlflow-artifacts/artifacts/")
 
-/** The native API (with `/openapi.json`), its docs page at `/docs`, and the health routes. */
+/** The native API (with `/openapi.json`), its docs page at `/docs`, the health routes and MLflow's REST API. */
 export const ApiRoutes = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(MlopsApi, { openapiPath: "/openapi.json" }).pipe(
     Layer.provide([ExperimentsHandlers, RunsHandlers, RegistryHandlers, ArtifactsHandlers, DatasetsHandlers])
   ),
   // Scalar's script is bundled in @effect/platform, so the docs work offline.
   HttpApiScalar.layerHttpLayerRouter({ api: MlopsApi, path: "/docs" }),
-  HealthRoutes
+  HealthRoutes,
+  MlflowRoutes
 )
 
 /** Every route of the server with its global middleware, ready for `HttpLayerRouter.serve`. */

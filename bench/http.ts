@@ -1,0 +1,241 @@
+/**
+ * Tracking-server benchmark, end to end over loopback HTTP against a server
+ * in its own process (`programs/serve.ts` on BasicLayer), driven through the
+ * MLflow REST API that existing clients speak. Figures, with the targets of
+ * issue #4 and what a real MLflow 3.6 server measured on this kind of
+ * machine (the baseline a user would otherwise pick):
+ * - time until `/readyz` answers (MLflow: 7–8 s),
+ * - `runs/search` over 10,000 runs, p50 under 30 ms (150 ms for 1000 results; MLflow: 630–720 ms),
+ * - run creation (create + small batch, sequential) ≥ 500 runs/s (MLflow: ~8),
+ * - `log-batch` ingest, 1000 points per request, 1 and 4 clients: ≥ 208,000 points/s
+ *   (40× MLflow's ~5,200) and within 3× of in-process `logBatch` measured in the same run,
+ * - the server's peak RSS under that load, under 150 MB (MLflow: ~740 MB),
+ * - `RemoteLayer`: p99 time inside `logMetric` over 100,000 calls, under 1 ms.
+ *
+ * The load generator sends pre-serialised bodies over keep-alive
+ * connections, so it spends far less time per request than the server.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Effect, ManagedRuntime } from "effect"
+import { makeBasicLayer, RemoteLayer, RemoteSession } from "../layers/index.js"
+import { ExperimentTracker } from "../src/index.js"
+import { freePort, spawnServer } from "../test/support/serverProcess.js"
+import { makeBatch } from "./ingest.js"
+import type { Figure } from "./report.js"
+import { iterations, queries, seed } from "./search.js"
+import { percentile, round } from "./stats.js"
+
+const mlflowLogBatchRate = 5_200
+const requestsOneClient = 400
+const requestsPerClientOfFour = 150
+const runsCreated = 500
+const remoteCalls = 100_000
+
+const post = async (url: string, body: string): Promise<unknown> => {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })
+  const answer: unknown = await response.json()
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${JSON.stringify(answer)}`)
+  return answer
+}
+
+/** Peak resident set size of a process while `during` runs, sampled every 50 ms from /proc. */
+const peakRss = async <A>(pid: number, during: () => Promise<A>): Promise<{ readonly result: A; readonly mb: number }> => {
+  let peak = 0
+  const sample = () => {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    peak = Math.max(peak, kb)
+  }
+  const timer = setInterval(sample, 50)
+  try {
+    sample()
+    const result = await during()
+    sample()
+    return { result, mb: peak / 1024 }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+const logBatchBody = (runId: string, batch: number): string =>
+  JSON.stringify({ run_id: runId, metrics: makeBatch(batch) })
+
+/** Points per second of `clients` concurrent senders, each sending its own pre-built bodies in sequence. */
+const ingest = async (base: string, runIds: ReadonlyArray<string>, requestsPerClient: number): Promise<number> => {
+  const bodies = runIds.map((runId) => Array.from({ length: requestsPerClient }, (_, b) => logBatchBody(runId, b)))
+  const started = performance.now()
+  await Promise.all(
+    bodies.map(async (mine) => {
+      for (const body of mine) await post(`${base}/api/2.0/mlflow/runs/log-batch`, body)
+    })
+  )
+  const seconds = (performance.now() - started) / 1000
+  return (runIds.length * requestsPerClient * 1000) / seconds
+}
+
+/** The in-process rate in the same run: `logBatch` of the same batches on BasicLayer. */
+const inProcessRate = async (dataPath: string): Promise<number> => {
+  const runtime = ManagedRuntime.make(makeBasicLayer({ dataPath }))
+  try {
+    return await runtime.runPromise(
+      Effect.gen(function* () {
+        const tracker = yield* ExperimentTracker
+        const { experimentId } = yield* tracker.createExperiment({ name: "in-process" })
+        const run = yield* tracker.createRun({ experimentId })
+        const batches = Array.from({ length: requestsOneClient }, (_, b) => makeBatch(b))
+        const started = performance.now()
+        for (const metrics of batches) yield* tracker.logBatch(run.info.runId, { metrics })
+        return (batches.length * 1000) / ((performance.now() - started) / 1000)
+      })
+    )
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+const createRunsRate = async (base: string, experimentId: string): Promise<number> => {
+  const started = performance.now()
+  for (let i = 0; i < runsCreated; i++) {
+    const { run } = (await post(
+      `${base}/api/2.0/mlflow/runs/create`,
+      JSON.stringify({ experiment_id: experimentId, run_name: `created-${i}`, start_time: Date.now() })
+    )) as { run: { info: { run_id: string } } }
+    await post(
+      `${base}/api/2.0/mlflow/runs/log-batch`,
+      JSON.stringify({
+        run_id: run.info.run_id,
+        metrics: [{ key: "loss", value: 0.5, timestamp: Date.now(), step: 0 }],
+        params: [{ key: "lr", value: "0.01" }],
+        tags: [{ key: "team", value: "bench" }]
+      })
+    )
+  }
+  return runsCreated / ((performance.now() - started) / 1000)
+}
+
+const searchFigures = async (base: string, experimentId: string): Promise<Array<Figure>> => {
+  const figures: Array<Figure> = []
+  for (const { name, query } of queries) {
+    const body = JSON.stringify({
+      experiment_ids: [experimentId],
+      ...(query.filter === undefined ? {} : { filter: query.filter }),
+      ...(query.orderBy === undefined ? {} : { order_by: query.orderBy }),
+      max_results: query.maxResults
+    })
+    const samples: Array<number> = []
+    let results = 0
+    for (let i = 0; i < iterations + 5; i++) {
+      const started = performance.now()
+      const page = (await post(`${base}/api/2.0/mlflow/runs/search`, body)) as { runs?: ReadonlyArray<unknown> }
+      if (i >= 5) samples.push(performance.now() - started)
+      results = page.runs?.length ?? 0
+    }
+    figures.push(
+      { name: `HTTP runs/search ${name} [${results} runs] p50`, unit: "ms", value: round(percentile(samples, 50)) },
+      { name: `HTTP runs/search ${name} [${results} runs] p95`, unit: "ms", value: round(percentile(samples, 95)) }
+    )
+  }
+  return figures
+}
+
+/** p50/p99/max of the time one `logMetric` call takes through RemoteLayer, and the final flush. */
+const remoteLogMetric = (url: string) =>
+  Effect.gen(function* () {
+    const tracker = yield* ExperimentTracker
+    const session = yield* RemoteSession
+    const { experimentId } = yield* tracker.createExperiment({ name: "remote-log-metric" })
+    const run = yield* tracker.createRun({ experimentId })
+    const samples = new Float64Array(remoteCalls)
+    for (let i = 0; i < remoteCalls; i++) {
+      const started = performance.now()
+      yield* tracker.logMetric(run.info.runId, { key: "loss", value: 1 / (i + 1), step: i })
+      samples[i] = performance.now() - started
+    }
+    const flushStarted = performance.now()
+    yield* session.flush
+    const flushMs = performance.now() - flushStarted
+    const sorted = Array.from(samples)
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), flushMs }
+  }).pipe(Effect.provide(RemoteLayer({ url })))
+
+export const runHttp = (): Promise<ReadonlyArray<Figure>> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-bench-http-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const dataDir = path.join(dir, "server")
+      const seeding = ManagedRuntime.make(makeBasicLayer({ dataPath: dataDir }))
+      const searchExperiment = yield* Effect.promise(() => seeding.runPromise(seed))
+      yield* Effect.promise(() => seeding.dispose())
+
+      const port = yield* freePort
+      const spawned = performance.now()
+      const server = yield* spawnServer(dataDir, port)
+      const readyMs = performance.now() - spawned
+      const base = `http://127.0.0.1:${port}`
+      const pid = server.child.pid ?? 0
+
+      const figures: Array<Figure> = [
+        { name: "server start until /readyz (tsx, includes Node and transpiling)", unit: "ms", value: Math.round(readyMs) }
+      ]
+      figures.push(...(yield* Effect.promise(() => searchFigures(base, searchExperiment))))
+
+      const { experiment_id: experimentId } = (yield* Effect.promise(() =>
+        post(`${base}/api/2.0/mlflow/experiments/create`, JSON.stringify({ name: "http-bench" }))
+      )) as { experiment_id: string }
+      const created = yield* Effect.promise(() => createRunsRate(base, experimentId))
+      figures.push({
+        name: `HTTP run creation (runs/create + log-batch, sequential, ${runsCreated} runs)`,
+        unit: "runs/s",
+        value: Math.round(created),
+        baseline: { name: "MLflow 3.6 server, measured", value: 8 },
+        ratio: created / 8
+      })
+
+      const newRun = () =>
+        Effect.promise(async () => {
+          const { run } = (await post(
+            `${base}/api/2.0/mlflow/runs/create`,
+            JSON.stringify({ experiment_id: experimentId, start_time: Date.now() })
+          )) as { run: { info: { run_id: string } } }
+          return run.info.run_id
+        })
+      const oneRun = [yield* newRun()]
+      const fourRuns = [yield* newRun(), yield* newRun(), yield* newRun(), yield* newRun()]
+      const inProcess = yield* Effect.promise(() => inProcessRate(path.join(dir, "in-process")))
+      const one = yield* Effect.promise(() => peakRss(pid, () => ingest(base, oneRun, requestsOneClient)))
+      const four = yield* Effect.promise(() => peakRss(pid, () => ingest(base, fourRuns, requestsPerClientOfFour)))
+      for (const [label, measured] of [
+        ["1 client", one],
+        ["4 clients", four]
+      ] as const) {
+        figures.push(
+          {
+            name: `HTTP log-batch(1000) ingest, ${label}`,
+            unit: "points/s",
+            value: Math.round(measured.result),
+            baseline: { name: "MLflow 3.6 server, 1 client, measured", value: mlflowLogBatchRate },
+            ratio: measured.result / mlflowLogBatchRate
+          },
+          {
+            name: `HTTP log-batch(1000) ingest, ${label}, vs in-process logBatch in this run`,
+            unit: "points/s",
+            value: Math.round(measured.result),
+            baseline: { name: "in-process logBatch(1000), BasicLayer", value: Math.round(inProcess) },
+            ratio: measured.result / inProcess
+          },
+          { name: `server peak RSS during ingest, ${label}`, unit: "MB", value: Math.round(measured.mb) }
+        )
+      }
+
+      const remote = yield* remoteLogMetric(base)
+      figures.push(
+        { name: `RemoteLayer logMetric, ${remoteCalls.toLocaleString("en-US")} calls, p50`, unit: "ms", value: round(remote.p50, 4) },
+        { name: `RemoteLayer logMetric, ${remoteCalls.toLocaleString("en-US")} calls, p99`, unit: "ms", value: round(remote.p99, 4) },
+        { name: "RemoteLayer flush after the loop", unit: "ms", value: Math.round(remote.flushMs) }
+      )
+      return figures
+    }).pipe(Effect.scoped)
+  )
