@@ -41,7 +41,10 @@ const post = async (url: string, body: string): Promise<unknown> => {
 }
 
 /** Peak resident set size of a process while `during` runs, sampled every 50 ms from /proc. */
-const peakRss = async <A>(pid: number, during: () => Promise<A>): Promise<{ readonly result: A; readonly mb: number }> => {
+const peakRss = async <A>(
+  pid: number,
+  during: () => Promise<A>
+): Promise<{ readonly result: A; readonly mb: number }> => {
   let peak = 0
   const sample = () => {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
@@ -178,7 +181,11 @@ export const runHttp = (): Promise<ReadonlyArray<Figure>> =>
       const pid = server.child.pid ?? 0
 
       const figures: Array<Figure> = [
-        { name: "server start until /readyz (tsx, includes Node and transpiling)", unit: "ms", value: Math.round(readyMs) }
+        {
+          name: "server start until /readyz (tsx, includes Node and transpiling)",
+          unit: "ms",
+          value: Math.round(readyMs)
+        }
       ]
       figures.push(...(yield* Effect.promise(() => searchFigures(base, searchExperiment))))
 
@@ -232,8 +239,16 @@ export const runHttp = (): Promise<ReadonlyArray<Figure>> =>
 
       const remote = yield* remoteLogMetric(base)
       figures.push(
-        { name: `RemoteLayer logMetric, ${remoteCalls.toLocaleString("en-US")} calls, p50`, unit: "ms", value: round(remote.p50, 4) },
-        { name: `RemoteLayer logMetric, ${remoteCalls.toLocaleString("en-US")} calls, p99`, unit: "ms", value: round(remote.p99, 4) },
+        {
+          name: `RemoteLayer logMetric, ${remoteCalls.toLocaleString("en-US")} calls, p50`,
+          unit: "ms",
+          value: round(remote.p50, 4)
+        },
+        {
+          name: `RemoteLayer logMetric, ${remoteCalls.toLocaleString("en-US")} calls, p99`,
+          unit: "ms",
+          value: round(remote.p99, 4)
+        },
         { name: "RemoteLayer flush after the loop", unit: "ms", value: Math.round(remote.flushMs) }
       )
       return figures
