@@ -1,11 +1,5 @@
-import {
-  FetchHttpClient,
-  HttpApiClient,
-  HttpApiError,
-  HttpClient,
-  HttpClientError,
-  HttpClientRequest
-} from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { HttpApiClient, HttpApiError, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { Effect, ParseResult, Schedule } from "effect"
 import { CurrentPrincipal, CurrentTenant } from "../core/context.js"
 import { InvalidArgument } from "../core/errors.js"
@@ -112,5 +106,9 @@ export const makeApiClient = (connection: RemoteConnection, retry: boolean) =>
 /** The native API client type. */
 export type ApiClient = Effect.Effect.Success<ReturnType<typeof makeApiClient>>
 
-/** `fetch` as the HTTP engine: no native addon, the same in Node, Deno, Bun and browsers. */
-export const HttpEngine = FetchHttpClient.layer
+/**
+ * Node's own HTTP client as the engine: unlike `fetch`, it streams a request
+ * body with backpressure (`fetch` buffers a streamed upload whole), so a
+ * 1 GB artifact upload stays within a few chunks of memory.
+ */
+export const HttpEngine = NodeHttpClient.layer

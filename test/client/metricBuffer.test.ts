@@ -25,7 +25,8 @@ const recorder = () => {
 
 const point = (step: number): MetricInput => ({ key: "loss", value: step / 10, timestamp: 1, step })
 
-const stepsOf = (sent: ReadonlyArray<Sent>, runId: RunId) => sent.filter((s) => s.runId === runId).flatMap((s) => s.steps)
+const stepsOf = (sent: ReadonlyArray<Sent>, runId: RunId) =>
+  sent.filter((s) => s.runId === runId).flatMap((s) => s.steps)
 
 describe("MetricBuffer", () => {
   it.scoped("sends a run's points in the order they were logged, in batches of at most batchSize", () =>
@@ -37,8 +38,14 @@ describe("MetricBuffer", () => {
         yield* buffer.add(runB, point(1000 + step))
       }
       yield* buffer.flush
-      assert.deepStrictEqual(stepsOf(sent, runA), Array.from({ length: 450 }, (_, i) => i))
-      assert.deepStrictEqual(stepsOf(sent, runB), Array.from({ length: 450 }, (_, i) => 1000 + i))
+      assert.deepStrictEqual(
+        stepsOf(sent, runA),
+        Array.from({ length: 450 }, (_, i) => i)
+      )
+      assert.deepStrictEqual(
+        stepsOf(sent, runB),
+        Array.from({ length: 450 }, (_, i) => 1000 + i)
+      )
       assert.isTrue(sent.every((s) => s.steps.length <= 100))
       assert.strictEqual(yield* buffer.pending, 0)
     })
@@ -94,7 +101,10 @@ describe("MetricBuffer", () => {
       const buffer = yield* makeMetricBuffer(send, { maxBufferedBytes: 1000, batchSize: 5 })
       // Each point costs about 70 bytes: fourteen fit, the rest must wait for the sender.
       const producer = yield* Effect.fork(
-        Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (step) => buffer.add(runA, point(step)))
+        Effect.forEach(
+          Array.from({ length: 40 }, (_, i) => i),
+          (step) => buffer.add(runA, point(step))
+        )
       )
       yield* TestClock.adjust("2 seconds")
       assert.isTrue((yield* buffer.pending) <= 15, "the producer is held back")

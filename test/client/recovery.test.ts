@@ -57,7 +57,10 @@ describe("RemoteLayer against a server that crashes", () => {
         }).pipe(Effect.provide(RemoteLayer({ url, metrics: { flushInterval: "20 millis" } })))
 
         assert.strictEqual(stored.length, points, `run ${runId}: every point once`)
-        assert.deepStrictEqual(stored, Array.from({ length: points }, (_, step) => step))
+        assert.deepStrictEqual(
+          stored,
+          Array.from({ length: points }, (_, step) => step)
+        )
         // The store is intact for an embedded reader too.
         const reread = yield* Effect.flatMap(ExperimentTracker, (tracker) =>
           tracker.getMetricHistory({ runId, key: "loss", maxResults: points + 10 })
