@@ -27,7 +27,7 @@ const keys = ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
 
 type Point = Required<MetricInput>
 
-const makeBatch = (batch: number): Array<Point> => {
+export const makeBatch = (batch: number): Array<Point> => {
   const points: Array<Point> = new Array(batchSize)
   const base = batch * (batchSize / keys.length)
   for (let i = 0; i < batchSize; i++) {

@@ -245,17 +245,16 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       row.lifecycleStage === "active" ? Effect.succeed(row) : Effect.fail(new RunNotActive({ runId }))
     )
 
-  /** The ingest path's run check: one column, no row object. */
+  /** The ingest path's run check: one column on the transaction's connection. */
   const requireActiveRun = (runId: string) =>
-    sql`SELECT lifecycle_stage FROM runs WHERE run_id = ${runId}`.values.pipe(
-      Effect.flatMap(
-        ([row]): Effect.Effect<void, RunNotFound | RunNotActive> =>
-          row === undefined
-            ? Effect.fail(new RunNotFound({ runId }))
-            : row[0] === "active"
-              ? Effect.void
-              : Effect.fail(new RunNotActive({ runId }))
-      )
+    Effect.flatMap(
+      ingest.lifecycleStage(runId),
+      (stage): Effect.Effect<void, RunNotFound | RunNotActive> =>
+        stage === undefined
+          ? Effect.fail(new RunNotFound({ runId }))
+          : stage === "active"
+            ? Effect.void
+            : Effect.fail(new RunNotActive({ runId }))
     )
 
   /** Loads params, tags, latest metrics and inputs of many runs in four queries. */

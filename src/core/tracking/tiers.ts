@@ -30,50 +30,69 @@ export interface TierBucket {
 
 const earlier = (a: MetricRow, b: MetricRow) => a.step < b.step || (a.step === b.step && a.timestamp < b.timestamp)
 
-/** Folds a point into a bucket (min/max ignore NaN; the first NaN is kept on its own). */
-const addToBucket = (bucket: TierBucket, point: MetricRow): void => {
-  bucket.count++
-  if (Number.isNaN(point.value)) {
-    if (bucket.nan === undefined || earlier(point, bucket.nan)) bucket.nan = point
-    return
-  }
-  if (bucket.min === undefined || point.value < bucket.min.value) bucket.min = point
-  if (bucket.max === undefined || point.value > bucket.max.value) bucket.max = point
-}
-
 /**
  * The buckets of `levels` touched by `points`, aggregated (one ingest batch,
- * or a window in memory). Runs on every `logBatch`, so it allocates little:
- * points of one key usually arrive in step order, so each (level, key) keeps
- * its current bucket and only a change of bucket costs a map lookup.
+ * or a window in memory), level by level in order of first touch. Runs on
+ * every `logBatch`, so it allocates and looks up little: one map lookup per
+ * point finds its key's current bucket at every level, and only a change of
+ * bucket (points of one key usually arrive in step order) costs another.
+ *
+ * Levels come in increasing order and nest (a bucket of one level lies
+ * inside one bucket of the next), so a point that is not a new min (max,
+ * first NaN) of its bucket at one level cannot be one at the coarser levels
+ * either: the comparisons stop there.
  */
 export const aggregateTiers = (
   points: ReadonlyArray<MetricRow>,
   levels: ReadonlyArray<number> = tierLevels
 ): Array<TierBucket> => {
-  const out: Array<TierBucket> = []
-  for (const level of levels) {
-    const width = bucketWidth(level)
-    const current = new Map<string, TierBucket>()
-    // Every bucket of this level so far: out-of-order points may return to an earlier one.
-    const seen = new Map<string, TierBucket>()
-    for (const point of points) {
-      const bucket = Math.floor(point.step / width)
-      let entry = current.get(point.key)
+  const depth = levels.length
+  const widths = levels.map(bucketWidth)
+  const perLevel: Array<Array<TierBucket>> = levels.map(() => [])
+  // Per key, its current bucket at each level.
+  const current = new Map<string, Array<TierBucket | undefined>>()
+  // Every bucket so far, by level, key and bucket: out-of-order points may return to an earlier one.
+  const seen = new Map<string, TierBucket>()
+  for (const point of points) {
+    let entries = current.get(point.key)
+    if (entries === undefined) {
+      entries = new Array<TierBucket | undefined>(depth)
+      current.set(point.key, entries)
+    }
+    const nan = Number.isNaN(point.value)
+    let minCandidate = !nan
+    let maxCandidate = !nan
+    let nanCandidate = nan
+    for (let l = 0; l < depth; l++) {
+      const bucket = Math.floor(point.step / widths[l]!)
+      let entry = entries[l]
       if (entry === undefined || entry.bucket !== bucket) {
-        const id = `${point.key}\u0000${bucket}`
+        const level = levels[l]!
+        const id = `${level}\u0000${point.key}\u0000${bucket}`
         entry = seen.get(id)
         if (entry === undefined) {
           entry = { key: point.key, level, bucket, count: 0, min: undefined, max: undefined, nan: undefined }
           seen.set(id, entry)
-          out.push(entry)
+          perLevel[l]!.push(entry)
         }
-        current.set(point.key, entry)
+        entries[l] = entry
       }
-      addToBucket(entry, point)
+      entry.count++
+      if (minCandidate) {
+        if (entry.min === undefined || point.value < entry.min.value) entry.min = point
+        else minCandidate = false
+      }
+      if (maxCandidate) {
+        if (entry.max === undefined || point.value > entry.max.value) entry.max = point
+        else maxCandidate = false
+      }
+      if (nanCandidate) {
+        if (entry.nan === undefined || earlier(point, entry.nan)) entry.nan = point
+        else nanCandidate = false
+      }
     }
   }
-  return out
+  return depth === 1 ? perLevel[0]! : perLevel.flat()
 }
 
 /**

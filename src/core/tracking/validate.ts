@@ -35,12 +35,22 @@ const fieldName = (index: number | undefined, name: string) =>
   index === undefined ? name : `metrics[${index}].${name}`
 
 // The batch loop calls this for every point: field names are only built when
-// a check fails, so the common path allocates nothing but the row.
-const checkMetric = (index: number | undefined, metric: MetricInput, now: number): Invalid | MetricRow => {
+// a check fails, so the common path allocates nothing but the row. A batch
+// repeats a few keys a thousand times, so `passedKeys` remembers the keys
+// already checked and the pattern runs once per key, not once per point.
+const checkMetric = (
+  index: number | undefined,
+  metric: MetricInput,
+  now: number,
+  passedKeys?: Set<string>
+): Invalid | MetricRow => {
   const { key, value } = metric
-  if (key.length === 0 || key.length > Limits.maxKeyLength || !isPlainKey(key)) {
-    const keyError = checkKey(fieldName(index, "key"), key)
-    if (keyError) return keyError
+  if (passedKeys === undefined || !passedKeys.has(key)) {
+    if (key.length === 0 || key.length > Limits.maxKeyLength || !isPlainKey(key)) {
+      const keyError = checkKey(fieldName(index, "key"), key)
+      if (keyError) return keyError
+    }
+    passedKeys?.add(key)
   }
   if (typeof value !== "number")
     return new InvalidArgument({ field: fieldName(index, "value"), reason: "must be a number" })
@@ -114,12 +124,18 @@ export const validateBatch = (batch: LogBatch, now: number): Either.Either<Valid
   }
 
   const rows: Array<MetricRow> = new Array(metrics.length)
+  const passedKeys = new Set<string>()
   let bytes = 0
   for (let i = 0; i < metrics.length; i++) {
-    const row = checkMetric(i, metrics[i]!, now)
-    if (isInvalid(row)) return Either.left(row)
-    rows[i] = row
-    bytes += row.key.length + 24
+    const metric = metrics[i]!
+    const row = checkMetric(i, metric, now, passedKeys)
+    // Testing `instanceof` against the two Schema error classes took about
+    // 0.14 µs per point, more than all the checks: a point returned as it is
+    // cannot be an error, so only a copied point or an error is tested.
+    if (row !== metric && isInvalid(row)) return Either.left(row)
+    const valid = row as MetricRow
+    rows[i] = valid
+    bytes += valid.key.length + 24
   }
   const paramCheck = checkPairs("params", params)
   if ("error" in paramCheck) return Either.left(paramCheck.error)
