@@ -48,6 +48,8 @@ export const makeRemoteTracker = (client: ApiClient, buffer: MetricBuffer): Expe
         Effect.sync(() => activeRuns.clear())
       ),
     restoreExperiment: (experimentId) => call(experiments.restore({ path: { experimentId } })),
+    getExperimentSummaries: (experimentIds) => call(experiments.summaries({ payload: { experimentIds } })),
+    getExperimentKeys: (experimentId) => call(experiments.keys({ path: { experimentId } })),
 
     createRun: (input) =>
       Effect.tap(

@@ -3,5 +3,4 @@
  * `RemoteLayer` and the OpenAPI document) and the tracking server as a layer.
  */
 export { MlopsApi } from "./api/Api.js"
-export { ExperimentKeys, ExperimentSummary } from "./api/experiments.js"
 export { makeRoutes, makeServerLayer, type ServedServices, type ServerOptions } from "./server/Server.js"

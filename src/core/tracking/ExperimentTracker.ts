@@ -18,6 +18,8 @@ import type {
   DatasetInput,
   Experiment,
   ExperimentId,
+  ExperimentKeys,
+  ExperimentSummary,
   LogBatch,
   Metric,
   MetricHistoryQuery,
@@ -66,6 +68,12 @@ export interface ExperimentTrackerShape {
   /** Soft delete: the experiment and its runs move to lifecycle stage `deleted`. The Default experiment cannot be deleted. */
   readonly deleteExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound | InvalidArgument>
   readonly restoreExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound>
+  /** Run counts and last activity of each experiment, in the order asked; unknown ids are left out. */
+  readonly getExperimentSummaries: (
+    experimentIds: ReadonlyArray<ExperimentId>
+  ) => Effect.Effect<ReadonlyArray<ExperimentSummary>>
+  /** The distinct metric, param and tag keys used by the experiment's active runs (a UI's column chooser). */
+  readonly getExperimentKeys: (experimentId: ExperimentId) => Effect.Effect<ExperimentKeys, ExperimentNotFound>
 
   readonly createRun: (input: CreateRun) => Effect.Effect<Run, ExperimentNotFound | ExperimentNotActive | Invalid>
   readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound>
@@ -88,7 +96,10 @@ export interface ExperimentTrackerShape {
   readonly logBatch: (runId: RunId, batch: LogBatch) => Effect.Effect<void, RunWriteError | ParamAlreadyLogged>
   /** Records dataset versions used by the run (MLflow `log-inputs`); logging the same dataset again is a no-op. */
   readonly logInputs: (runId: RunId, datasets: ReadonlyArray<DatasetInput>) => Effect.Effect<void, RunWriteError>
-  /** A metric's points ordered by step then timestamp; paged, or downsampled with `maxPoints`. */
+  /**
+   * A metric's points ordered by step then timestamp, within an optional step
+   * and time window; paged, or downsampled to `maxPoints`.
+   */
   readonly getMetricHistory: (
     query: MetricHistoryQuery
   ) => Effect.Effect<Page<Metric>, RunNotFound | InvalidPageToken | Invalid>

@@ -20,6 +20,8 @@ import {
   DefaultExperimentId,
   Experiment,
   ExperimentId,
+  ExperimentKeys,
+  ExperimentSummary,
   type LifecycleStage,
   Metric,
   Param,
@@ -387,7 +389,9 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
         .filter(
           (p) =>
             (query.startStep === undefined || p.step >= query.startStep) &&
-            (query.endStep === undefined || p.step <= query.endStep)
+            (query.endStep === undefined || p.step <= query.endStep) &&
+            (query.startTime === undefined || p.timestamp >= query.startTime) &&
+            (query.endTime === undefined || p.timestamp <= query.endTime)
         )
         .sort(compareHistory)
       const plan = yield* planHistory(query)
@@ -396,6 +400,38 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       }
       const page = pageOf(window, plan.page)
       return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
+    }),
+
+    getExperimentSummaries: Effect.fn("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {
+      return experimentIds.flatMap((experimentId) => {
+        if (!experiments.has(experimentId)) return []
+        let runCount = 0
+        let activeRunCount = 0
+        let lastActivity: number | null = null
+        for (const run of runs.values()) {
+          if (run.info.experimentId !== experimentId) continue
+          runCount++
+          if (run.info.lifecycleStage === "active") activeRunCount++
+          const activity = Math.max(run.info.startTime, run.info.endTime ?? run.info.startTime)
+          lastActivity = lastActivity === null ? activity : Math.max(lastActivity, activity)
+        }
+        return [new ExperimentSummary({ experimentId, runCount, activeRunCount, lastActivity }, trusted)]
+      })
+    }),
+
+    getExperimentKeys: Effect.fn("ExperimentTracker.getExperimentKeys")(function* (experimentId) {
+      yield* findExperiment(experimentId)
+      const metrics = new Set<string>()
+      const params = new Set<string>()
+      const tags = new Set<string>()
+      for (const run of runs.values()) {
+        if (run.info.experimentId !== experimentId || run.info.lifecycleStage !== "active") continue
+        for (const key of run.latest.keys()) metrics.add(key)
+        for (const key of run.params.keys()) params.add(key)
+        for (const key of run.tags.keys()) tags.add(key)
+      }
+      const sorted = (keys: Set<string>) => Array.from(keys).sort()
+      return new ExperimentKeys({ metrics: sorted(metrics), params: sorted(params), tags: sorted(tags) }, trusted)
     }),
 
     searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {

@@ -31,7 +31,8 @@ export const MetricValue = Schema.transform(
   {
     strict: true,
     decode: (wire) => (typeof wire === "number" ? wire : Number(wire)),
-    encode: (value) => (Number.isFinite(value) ? value : Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity")
+    encode: (value) =>
+      Number.isFinite(value) ? value : Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity"
   }
 )
 
@@ -130,6 +131,23 @@ export class Run extends Schema.Class<Run>("Run")({
   inputs: Schema.Array(DatasetInput)
 }) {}
 
+/** Per-experiment figures a UI lists next to each experiment. */
+export class ExperimentSummary extends Schema.Class<ExperimentSummary>("ExperimentSummary")({
+  experimentId: ExperimentId,
+  /** Every run, deleted ones included. */
+  runCount: Schema.NonNegativeInt,
+  activeRunCount: Schema.NonNegativeInt,
+  /** The newest run start or end (milliseconds since the epoch); `null` without runs. */
+  lastActivity: Schema.NullOr(Millis)
+}) {}
+
+/** The distinct metric, param and tag keys of an experiment's active runs, each list sorted. */
+export class ExperimentKeys extends Schema.Class<ExperimentKeys>("ExperimentKeys")({
+  metrics: Schema.Array(Schema.String),
+  params: Schema.Array(Schema.String),
+  tags: Schema.Array(Schema.String)
+}) {}
+
 /** One page of results and the token for the next one (`null` on the last page). */
 export interface Page<A> {
   readonly items: ReadonlyArray<A>
@@ -201,6 +219,9 @@ export interface MetricHistoryQuery {
   /** Inclusive step window. */
   readonly startStep?: number
   readonly endStep?: number
+  /** Inclusive time window (milliseconds since the epoch), for charts over wall-clock time. */
+  readonly startTime?: number
+  readonly endTime?: number
   /** Page size when not downsampling (default 10,000). */
   readonly maxResults?: number
   readonly pageToken?: string

@@ -63,7 +63,7 @@ export const planHistory = Effect.fnUntraced(function* (
   const page = yield* pageRequest(
     query.maxResults,
     query.pageToken,
-    [query.runId, query.key, query.startStep, query.endStep],
+    [query.runId, query.key, query.startStep, query.endStep, query.startTime, query.endTime],
     historyDefaults
   )
   return { _tag: "Page", page }

@@ -31,8 +31,11 @@ import {
   DefaultExperimentId,
   Experiment,
   ExperimentId,
+  ExperimentKeys,
+  ExperimentSummary,
   type LifecycleStage,
   Metric,
+  type MetricHistoryQuery,
   Param,
   Run,
   RunData,
@@ -113,6 +116,14 @@ const fromTierRow = (key: string, row: TierDbRow) => ({
   max: point(key, row.maxStep, row.maxTimestamp, Number(row.maxValue)),
   nan: point(key, row.nanStep, row.nanTimestamp, Number.NaN)
 })
+
+interface SummaryRow {
+  readonly experimentId: number | string
+  readonly runCount: number | string
+  readonly activeRunCount: number | string
+  readonly lastStart: number | string | null
+  readonly lastEnd: number | string | null
+}
 
 interface InputRow {
   readonly runId: string
@@ -388,8 +399,9 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
    * raw points (small step ranges) or the extremes of the tier buckets
    * covering it, reduced to `maxPoints` with LTTB.
    */
-  const downsampledHistory = (runId: string, key: string, select: Statement.Fragment, maxPoints: number) =>
+  const downsampledHistory = (query: MetricHistoryQuery, select: Statement.Fragment, maxPoints: number) =>
     Effect.gen(function* () {
+      const { runId, key } = query
       const [first] = yield* sql<MetricDbRow>`${select} ORDER BY step, timestamp LIMIT 1`
       const [last] = yield* sql<MetricDbRow>`${select} ORDER BY step DESC, timestamp DESC LIMIT 1`
       if (first === undefined || last === undefined) return []
@@ -403,7 +415,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
           max_value, nan_step, nan_timestamp FROM metric_tiers
         WHERE run_id = ${runId} AND key = ${key} AND level = ${level}
           AND bucket BETWEEN ${Math.floor(Number(first.step) / width)} AND ${Math.floor(Number(last.step) / width)}`
-      const inWindow = (p: MetricRow) => p.step >= Number(first.step) && p.step <= Number(last.step)
+      // Bucket extremes outside a time window are dropped; the window's own first and last point stay.
+      const inWindow = (p: MetricRow) =>
+        p.step >= Number(first.step) &&
+        p.step <= Number(last.step) &&
+        (query.startTime === undefined || p.timestamp >= query.startTime) &&
+        (query.endTime === undefined || p.timestamp <= query.endTime)
       const candidates = buckets.flatMap((row) => bucketPoints(fromTierRow(key, row)).filter(inWindow))
       return downsampleCandidates([toMetric(first), ...candidates, toMetric(last)], maxPoints).map(
         (p) => new Metric(p, trusted)
@@ -699,13 +716,15 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         sql`run_id = ${query.runId}`,
         sql`key = ${query.key}`,
         ...(query.startStep === undefined ? [] : [sql`step >= ${query.startStep}`]),
-        ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`])
+        ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`]),
+        ...(query.startTime === undefined ? [] : [sql`timestamp >= ${query.startTime}`]),
+        ...(query.endTime === undefined ? [] : [sql`timestamp <= ${query.endTime}`])
       ])
       const plan = yield* planHistory(query)
       const columns = sql`SELECT key, step, timestamp, value, is_nan FROM metrics WHERE ${window}`
       if (plan._tag === "Downsample") {
         return {
-          items: yield* downsampledHistory(query.runId, query.key, columns, plan.maxPoints),
+          items: yield* downsampledHistory(query, columns, plan.maxPoints),
           nextPageToken: null
         }
       }
@@ -713,6 +732,50 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         LIMIT ${plan.page.size + 1} OFFSET ${plan.page.offset}`
       const page = pageFromRows(plan.page, rows)
       return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
+    }, Effect.catchTags(die)),
+
+    getExperimentSummaries: Effect.fn("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {
+      if (experimentIds.length === 0) return []
+      const ids = experimentIds.map(Number)
+      const rows = yield* sql<SummaryRow>`SELECT e.experiment_id,
+          COUNT(r.run_id) AS run_count,
+          COUNT(CASE WHEN r.lifecycle_stage = 'active' THEN 1 END) AS active_run_count,
+          MAX(r.start_time) AS last_start, MAX(r.end_time) AS last_end
+        FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.experiment_id
+        WHERE ${sql.in("e.experiment_id", ids)}
+        GROUP BY e.experiment_id`
+      const byId = new Map(rows.map((row) => [String(row.experimentId), row]))
+      return experimentIds.flatMap((experimentId) => {
+        const row = byId.get(experimentId)
+        if (row === undefined) return []
+        const ends = [row.lastStart, row.lastEnd].filter((t): t is number | string => t !== null).map(Number)
+        return [
+          new ExperimentSummary(
+            {
+              experimentId,
+              runCount: Number(row.runCount),
+              activeRunCount: Number(row.activeRunCount),
+              lastActivity: ends.length === 0 ? null : Math.max(...ends)
+            },
+            trusted
+          )
+        ]
+      })
+    }, Effect.catchTags(die)),
+
+    getExperimentKeys: Effect.fn("ExperimentTracker.getExperimentKeys")(function* (experimentId) {
+      yield* findExperimentRow(experimentId)
+      const id = Number(experimentId)
+      const keysOf = (table: "latest_metrics" | "params" | "tags") =>
+        Effect.map(
+          sql<{ readonly key: string }>`SELECT DISTINCT t.key FROM ${sql(table)} t
+            JOIN runs r ON r.run_id = t.run_id
+            WHERE r.experiment_id = ${id} AND r.lifecycle_stage = 'active'
+            ORDER BY t.key`,
+          (rows) => rows.map((row) => row.key)
+        )
+      const [metrics, params, tags] = yield* Effect.all([keysOf("latest_metrics"), keysOf("params"), keysOf("tags")])
+      return new ExperimentKeys({ metrics, params, tags }, trusted)
     }, Effect.catchTags(die)),
 
     searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {

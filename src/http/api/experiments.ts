@@ -7,7 +7,14 @@ import {
   InvalidFilter,
   InvalidOrderBy
 } from "../../core/tracking/errors.js"
-import { Experiment, ExperimentId, Page, ViewType } from "../../core/tracking/model.js"
+import {
+  Experiment,
+  ExperimentId,
+  ExperimentKeys,
+  ExperimentSummary,
+  Page,
+  ViewType
+} from "../../core/tracking/model.js"
 import { status } from "./status.js"
 import { KeyValue, optional } from "./wire.js"
 
@@ -28,22 +35,6 @@ export const SearchExperimentsBody = Schema.Struct({
   pageToken: optional(Schema.String),
   viewType: optional(ViewType)
 })
-
-/** Per-experiment figures a UI lists next to each experiment. */
-export class ExperimentSummary extends Schema.Class<ExperimentSummary>("ExperimentSummary")({
-  experimentId: ExperimentId,
-  runCount: Schema.NonNegativeInt,
-  activeRunCount: Schema.NonNegativeInt,
-  /** Milliseconds since the epoch of the newest run start or end; `null` without runs. */
-  lastActivity: Schema.NullOr(Schema.Int)
-}) {}
-
-/** The distinct metric, param and tag keys of an experiment's active runs, sorted. */
-export class ExperimentKeys extends Schema.Class<ExperimentKeys>("ExperimentKeys")({
-  metrics: Schema.Array(Schema.String),
-  params: Schema.Array(Schema.String),
-  tags: Schema.Array(Schema.String)
-}) {}
 
 /** Experiments: create, read, search, rename, tag, delete and restore. */
 export class ExperimentsGroup extends HttpApiGroup.make("experiments")
@@ -75,6 +66,16 @@ export class ExperimentsGroup extends HttpApiGroup.make("experiments")
       .addError(InvalidPageToken, status.invalid)
       .addError(InvalidArgument, status.invalid)
       .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.post("summaries", "/experiments/summaries")
+      .setPayload(Schema.Struct({ experimentIds: Schema.Array(ExperimentId) }))
+      .addSuccess(Schema.Array(ExperimentSummary))
+  )
+  .add(
+    HttpApiEndpoint.get("keys")`/experiments/${experimentId}/keys`
+      .addSuccess(ExperimentKeys)
+      .addError(ExperimentNotFound, status.notFound)
   )
   .add(
     HttpApiEndpoint.patch("rename")`/experiments/${experimentId}`

@@ -70,11 +70,13 @@ export const SearchRunsBody = Schema.Struct({
   viewType: optional(ViewType)
 })
 
-/** Query of `metricHistory`: a step window, paged or downsampled to `maxPoints`. */
+/** Query of `metricHistory`: a step and/or time window, paged or downsampled to `maxPoints`. */
 export const MetricHistoryParams = Schema.Struct({
   key: Schema.String,
   startStep: optional(IntFromString),
   endStep: optional(IntFromString),
+  startTime: optional(IntFromString),
+  endTime: optional(IntFromString),
   maxResults: optional(IntFromString),
   pageToken: optional(Schema.String),
   maxPoints: optional(IntFromString)

@@ -449,6 +449,65 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
       )
     })
 
+    describe("experiment summaries and keys", () => {
+      it.effect("summaries count runs, active runs and the latest activity, in the order asked", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { experimentId: busy } = yield* newExperiment()
+          const { experimentId: empty } = yield* newExperiment()
+          const first = yield* tracker.createRun({ experimentId: busy, startTime: T0 })
+          yield* tracker.createRun({ experimentId: busy, startTime: T0 + 10 })
+          const gone = yield* tracker.createRun({ experimentId: busy, startTime: T0 + 20 })
+          yield* tracker.updateRun(first.info.runId, { status: "FINISHED", endTime: T0 + 500 })
+          yield* tracker.deleteRun(gone.info.runId)
+          const summaries = yield* tracker.getExperimentSummaries([empty, busy, unknownExperimentId])
+          assert.deepStrictEqual(
+            summaries.map((s) => [s.experimentId, s.runCount, s.activeRunCount, s.lastActivity]),
+            [
+              [empty, 0, 0, null],
+              [busy, 3, 2, T0 + 500]
+            ]
+          )
+        })
+      )
+
+      it.effect("keys are the distinct metric, param and tag keys of active runs, sorted", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { experimentId } = yield* newExperiment()
+          const a = yield* tracker.createRun({ experimentId })
+          const b = yield* tracker.createRun({ experimentId })
+          const deleted = yield* tracker.createRun({ experimentId })
+          yield* tracker.logBatch(a.info.runId, {
+            metrics: [{ key: "loss", value: 1 }],
+            params: [{ key: "lr", value: "0.1" }],
+            tags: [{ key: "team", value: "a" }]
+          })
+          yield* tracker.logBatch(b.info.runId, {
+            metrics: [
+              { key: "acc", value: 1 },
+              { key: "loss", value: 2 }
+            ],
+            params: [{ key: "depth", value: "3" }]
+          })
+          yield* tracker.logBatch(deleted.info.runId, { metrics: [{ key: "secret", value: 1 }] })
+          yield* tracker.deleteRun(deleted.info.runId)
+          const keys = yield* tracker.getExperimentKeys(experimentId)
+          assert.deepStrictEqual(keys.metrics, ["acc", "loss"])
+          assert.deepStrictEqual(keys.params, ["depth", "lr"])
+          assert.include(keys.tags, "team")
+          assert.notInclude(keys.metrics, "secret")
+        })
+      )
+
+      it.effect("keys of an unknown experiment fail with ExperimentNotFound", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          yield* failsWith(tracker.getExperimentKeys(unknownExperimentId), ExperimentNotFound)
+        })
+      )
+    })
+
     describe("runs", () => {
       it.effect("createRun generates a name, tags it as mlflow.runName and starts RUNNING now", () =>
         Effect.gen(function* () {
@@ -1193,6 +1252,29 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
             pages.flat().map((m) => m.step),
             Array.from({ length: 25 }, (_, i) => i)
           )
+        })
+      )
+
+      it.effect("startTime and endTime select an inclusive window of wall-clock time", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { runId } = (yield* newRun()).info
+          // points(): step i at timestamp 1000 + i
+          yield* tracker.logBatch(runId, { metrics: points("loss", 20) })
+          const page = yield* tracker.getMetricHistory({ runId, key: "loss", startTime: 1_005, endTime: 1_009 })
+          assert.deepStrictEqual(
+            page.items.map((m) => m.timestamp),
+            [1_005, 1_006, 1_007, 1_008, 1_009]
+          )
+          const downsampled = yield* tracker.getMetricHistory({
+            runId,
+            key: "loss",
+            startTime: 1_005,
+            endTime: 1_014,
+            maxPoints: 4
+          })
+          assert.isAtMost(downsampled.items.length, 4)
+          assert.deepStrictEqual([downsampled.items[0]?.timestamp, downsampled.items.at(-1)?.timestamp], [1_005, 1_014])
         })
       )
 
