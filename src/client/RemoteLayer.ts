@@ -1,8 +1,10 @@
 import { Context, Effect, Layer } from "effect"
 import { ArtifactStore } from "../core/artifacts/ArtifactStore.js"
+import { LoggedModels } from "../core/models/LoggedModels.js"
 import { ModelRegistry } from "../core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../core/tracking/ExperimentTracker.js"
 import { makeRemoteArtifacts } from "./artifacts.js"
+import { makeRemoteLoggedModels } from "./loggedModels.js"
 import { type BatchRejection, type MetricBufferOptions, makeMetricBuffer, Retry } from "./metricBuffer.js"
 import { makeRemoteRegistry } from "./registry.js"
 import { makeRemoteTracker } from "./tracker.js"
@@ -60,7 +62,7 @@ const classifyBatchError = (error: { readonly _tag: string }): Effect.Effect<nev
  */
 export const RemoteLayer = (
   options: RemoteOptions
-): Layer.Layer<ExperimentTracker | ModelRegistry | ArtifactStore | RemoteSession> => {
+): Layer.Layer<ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | RemoteSession> => {
   const baseUrl = options.url.replace(/\/+$/, "")
   const connection: RemoteConnection =
     options.token === undefined ? { url: baseUrl } : { url: baseUrl, token: options.token }
@@ -78,6 +80,7 @@ export const RemoteLayer = (
       )
       return Context.make(ExperimentTracker, makeRemoteTracker(client, buffer)).pipe(
         Context.add(ModelRegistry, makeRemoteRegistry(client)),
+        Context.add(LoggedModels, makeRemoteLoggedModels(client)),
         Context.add(ArtifactStore, makeRemoteArtifacts(client, http, baseUrl)),
         Context.add(RemoteSession, { flush: buffer.flush, pendingPoints: buffer.pending })
       )

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { ExperimentId, Millis, Param, RunId, Step, Tag } from "../tracking/model.js"
+import { ExperimentId, MetricValue, Millis, Param, RunId, Step, Tag } from "../tracking/model.js"
 
 /** Logged model ids are `m-` and 32 lowercase hex characters, as MLflow 3 generates them. */
 export const LoggedModelId = Schema.String.pipe(
@@ -26,7 +26,7 @@ export type LoggedModelStatus = typeof LoggedModelStatus.Type
  */
 export class LoggedModelMetric extends Schema.Class<LoggedModelMetric>("LoggedModelMetric")({
   key: Schema.String,
-  value: Schema.Number,
+  value: MetricValue,
   timestamp: Millis,
   step: Step,
   runId: Schema.NullOr(RunId),

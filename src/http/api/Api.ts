@@ -3,6 +3,7 @@ import { packageVersion } from "../server/version.js"
 import { ArtifactsGroup } from "./artifacts.js"
 import { DatasetsGroup } from "./datasets.js"
 import { ExperimentsGroup } from "./experiments.js"
+import { LoggedModelsGroup } from "./loggedModels.js"
 import { RegistryGroup } from "./registry.js"
 import { RunsGroup } from "./runs.js"
 
@@ -36,6 +37,7 @@ export class MlopsApi extends HttpApi.make("effect-mlops")
   .add(ExperimentsGroup)
   .add(RunsGroup)
   .add(RegistryGroup)
+  .add(LoggedModelsGroup)
   .add(ArtifactsGroup)
   .add(DatasetsGroup)
   .prefix("/api/v1")

@@ -5,6 +5,7 @@ import type { ServeError } from "@effect/platform/HttpServerError"
 import { Layer } from "effect"
 import type { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import type { Datasets } from "../../core/data/Datasets.js"
+import type { LoggedModels } from "../../core/models/LoggedModels.js"
 import type { ModelRegistry } from "../../core/registry/ModelRegistry.js"
 import type { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { MlopsApi } from "../api/Api.js"
@@ -13,6 +14,7 @@ import { ArtifactsHandlers } from "./artifacts.js"
 import { DatasetsHandlers } from "./datasets.js"
 import { ExperimentsHandlers } from "./experiments.js"
 import { HealthRoutes } from "./health.js"
+import { LoggedModelsHandlers } from "./loggedModels.js"
 import { trustedIdentityHeaders } from "./identity.js"
 import { loopbackHosts } from "./hosts.js"
 import { bodyLimit, hostAllowList } from "./middleware.js"
@@ -20,7 +22,7 @@ import { RegistryHandlers } from "./registry.js"
 import { RunsHandlers } from "./runs.js"
 
 /** The core services the server exposes. */
-export type ServedServices = ExperimentTracker | ModelRegistry | ArtifactStore | Datasets
+export type ServedServices = ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | Datasets
 
 /** Options of {@link makeServerLayer}. */
 export interface ServerOptions {
@@ -52,7 +54,14 @@ const isStreamedUpload = (path: string): boolean =>
 /** The native API (with `/openapi.json`), its docs page at `/docs`, the health routes and MLflow's REST API. */
 export const ApiRoutes = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(MlopsApi, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([ExperimentsHandlers, RunsHandlers, RegistryHandlers, ArtifactsHandlers, DatasetsHandlers])
+    Layer.provide([
+      ExperimentsHandlers,
+      RunsHandlers,
+      RegistryHandlers,
+      LoggedModelsHandlers,
+      ArtifactsHandlers,
+      DatasetsHandlers
+    ])
   ),
   // Scalar's script is bundled in @effect/platform, so the docs work offline.
   HttpApiScalar.layerHttpLayerRouter({ api: MlopsApi, path: "/docs" }),
