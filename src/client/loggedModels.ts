@@ -26,6 +26,7 @@ export const makeRemoteLoggedModels = (client: ApiClient): LoggedModelsShape => 
     recordModelVersion: (modelId, registeredModelName, version) =>
       send({ registeredModelName, version }, (payload) => api.recordModelVersion({ path: { modelId }, payload })),
     logOutputs: (runId, models) => send({ models }, (payload) => api.logOutputs({ path: { runId }, payload })),
-    getRunOutputs: (runId) => orDieTransport(api.runOutputs({ path: { runId } }))
+    getRunOutputs: (runId) => orDieTransport(api.runOutputs({ path: { runId } })),
+    getOutputsOfRuns: (runIds) => orDieTransport(api.outputsOfRuns({ payload: { runIds } }))
   }
 }

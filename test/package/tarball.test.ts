@@ -208,7 +208,7 @@ describe("a consumer project", () => {
         custom: expected,
         invalidPath: true,
         sameTestLayer: true,
-        memoryLayers: ["artifactStore", "datasets", "experimentTracker", "modelRegistry"]
+        memoryLayers: ["artifactStore", "datasets", "experimentTracker", "loggedModels", "modelRegistry"]
       })
       expect(fs.existsSync(path.join(dataPath, "basic", "mlops.db"))).toBe(true)
       expect(fs.readdirSync(path.join(dataPath, "basic", "artifacts"))).not.toEqual([])
@@ -234,4 +234,34 @@ describe("a consumer project", () => {
     expect(result.status).not.toBe(0)
     expect(result.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED")
   })
+})
+
+describe("the packed executable", () => {
+  const bin = () => path.join(consumer, "node_modules", "effect-mlops", "dist", "bin", "effect-mlops.mjs")
+
+  it("is declared as the package's bin and runs from the install", async () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(consumer, "node_modules", "effect-mlops", "package.json"), "utf8")
+    ) as { readonly bin?: Record<string, string> }
+    expect(manifest.bin).toEqual({ "effect-mlops": "./dist/bin/effect-mlops.mjs" })
+    const version = await runProcess(bin(), ["--version"], { cwd: consumer })
+    expect(version.status).toBe(0)
+    expect(version.stdout).toMatch(/\d+\.\d+\.\d+/)
+  })
+
+  it(
+    "creates and lists experiments in a data directory, and fails a bad flag with exit code 2",
+    async () => {
+      const data = path.join(tmp, "cli-data")
+      const created = await runProcess(bin(), ["experiments", "create", "packed", "--data", data], { cwd: consumer })
+      expect(output(created)).not.toMatch(/error/i)
+      expect(created.status).toBe(0)
+      const listed = await runProcess(bin(), ["experiments", "list", "--data", data, "--json"], { cwd: consumer })
+      expect(listed.status).toBe(0)
+      expect(JSON.stringify(JSON.parse(listed.stdout))).toContain('"packed"')
+      const usage = await runProcess(bin(), ["experiments", "list", "--no-such-flag"], { cwd: consumer })
+      expect(usage.status).toBe(2)
+    },
+    timeout
+  )
 })

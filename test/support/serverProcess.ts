@@ -33,15 +33,25 @@ const waitReady = (url: string, deadline: number): Effect.Effect<void> =>
     )
   )
 
+/** The built executable (`npm run build`), as an installed package runs it. */
+export const builtExecutable = path.join(repoRoot, "dist", "bin", "effect-mlops.mjs")
+
 /**
  * Starts the server on `port` over the data directory `dataDir` and waits
- * until `/readyz` answers. The process is killed when the scope closes.
+ * until `/readyz` answers. The process is killed when the scope closes. By
+ * default it runs `programs/serve.ts` from source; with `executable` it runs
+ * `<executable> server`, e.g. the built {@link builtExecutable}.
  */
-export const spawnServer = (dataDir: string, port: number) =>
+export const spawnServer = (dataDir: string, port: number, options: { readonly executable?: string } = {}) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       let output = ""
-      const child = spawn(process.execPath, ["--import", "tsx", "programs/serve.ts"], {
+      const args =
+        options.executable === undefined
+          ? [process.execPath, "--import", "tsx", "programs/serve.ts"]
+          : [options.executable, "server", "--data", dataDir, "--port", String(port)]
+      const [command, ...rest] = args as [string, ...Array<string>]
+      const child = spawn(command, rest, {
         cwd: repoRoot,
         env: { ...process.env, MLOPS_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: "1" },
         stdio: ["ignore", "pipe", "pipe"]

@@ -21,6 +21,7 @@ import type {
   LoggedModelOutputInput,
   LoggedModelStatus,
   ModelOutput,
+  RunOutputs,
   SearchLoggedModels
 } from "./model.js"
 import { make as makeSql } from "./sql.js"
@@ -95,6 +96,11 @@ export interface LoggedModelsShape {
   ) => Effect.Effect<void, RunNotFound | RunNotActive | LoggedModelNotFound | Invalid>
   /** The run's model outputs, by step then model id (MLflow `run.outputs.model_outputs`). */
   readonly getRunOutputs: (runId: RunId) => Effect.Effect<ReadonlyArray<ModelOutput>, RunNotFound>
+  /**
+   * The outputs of many runs in one query, in the order of `runIds` (a run
+   * without outputs, or unknown, gets `[]`): what a page of search results needs.
+   */
+  readonly getOutputsOfRuns: (runIds: ReadonlyArray<RunId>) => Effect.Effect<ReadonlyArray<RunOutputs>>
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type LoggedModelOutputInput,
   type LoggedModelStatus,
   ModelOutput,
+  RunOutputs,
   type SearchLoggedModels
 } from "./model.js"
 import {
@@ -294,7 +295,26 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
       .map((o) => new ModelOutput({ modelId: o.modelId, step: o.step }, { disableValidation: true }))
   })
 
+  const getOutputsOfRuns = Effect.fn("LoggedModels.getOutputsOfRuns")(function* (runIds: ReadonlyArray<RunId>) {
+    const tenant = yield* CurrentTenant
+    const state = yield* Ref.get(store)
+    return runIds.map(
+      (runId) =>
+        new RunOutputs(
+          {
+            runId,
+            outputs: state.outputs
+              .filter((o) => o.runId === runId && o.tenant === tenant)
+              .sort(byStepThenModel)
+              .map((o) => new ModelOutput({ modelId: o.modelId, step: o.step }, { disableValidation: true }))
+          },
+          { disableValidation: true }
+        )
+    )
+  })
+
   return {
+    getOutputsOfRuns,
     createLoggedModel,
     getLoggedModel,
     finalizeLoggedModel,

@@ -61,6 +61,12 @@ export class ModelOutput extends Schema.Class<ModelOutput>("ModelOutput")({
   step: Step
 }) {}
 
+/** The models one run produced, in the answer of {@link LoggedModelsShape.getOutputsOfRuns}. */
+export class RunOutputs extends Schema.Class<RunOutputs>("RunOutputs")({
+  runId: RunId,
+  outputs: Schema.Array(ModelOutput)
+}) {}
+
 /** Input of {@link LoggedModelsShape.createLoggedModel}. */
 export interface CreateLoggedModel {
   readonly experimentId: ExperimentId

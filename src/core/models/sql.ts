@@ -23,6 +23,7 @@ import {
   type LoggedModelOutputInput,
   type LoggedModelStatus,
   ModelOutput,
+  RunOutputs,
   type SearchLoggedModels
 } from "./model.js"
 import {
@@ -446,7 +447,29 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
+    const getOutputsOfRuns = Effect.fn("LoggedModels.getOutputsOfRuns")(
+      function* (runIds: ReadonlyArray<RunId>) {
+        if (runIds.length === 0) return []
+        const tenant = yield* CurrentTenant
+        const rows = yield* sql<OutputRow & { readonly runId: string }>`SELECT run_id, model_id, step FROM run_outputs
+          WHERE ${sql.in("run_id", runIds)} AND tenant_id = ${tenant} ORDER BY step, model_id`
+        const byRun = new Map<string, Array<ModelOutput>>()
+        for (const row of rows) {
+          const output = new ModelOutput(
+            { modelId: LoggedModelId.make(row.modelId, trusted), step: Number(row.step) },
+            trusted
+          )
+          const outputs = byRun.get(row.runId)
+          if (outputs === undefined) byRun.set(row.runId, [output])
+          else outputs.push(output)
+        }
+        return runIds.map((runId) => new RunOutputs({ runId, outputs: byRun.get(runId) ?? [] }, trusted))
+      },
+      Effect.catchTags({ SqlError: Effect.die })
+    )
+
     return {
+      getOutputsOfRuns,
       createLoggedModel,
       getLoggedModel,
       finalizeLoggedModel,

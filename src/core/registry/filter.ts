@@ -14,7 +14,8 @@ import { InvalidFilter } from "../tracking/errors.js"
  *
  * Strings compare with `=`, `!=`, `LIKE` (case-sensitive) and `ILIKE` (ASCII
  * case folded, as on SQLite); only `run_id` takes `IN ('a', 'b')`;
- * `version_number` compares numerically. A key with characters other than
+ * `version_number` compares numerically; `tags.<key> != 'v'` also matches
+ * what has no such tag. A key with characters other than
  * letters, digits, `_` and `.` is quoted with backticks: ``tags.`team-name` = 'ml'``.
  */
 export type StringOp = StringComparator
@@ -292,9 +293,11 @@ const clausePredicate = (clause: FilterClause): ((subject: FilterSubject) => boo
     }
     case "TagCompare": {
       const test = textTest(clause.op, clause.value)
+      // Unlike attributes, a missing tag matches `!=`, as in MLflow (see sql.ts).
+      const missing = clause.op === "!="
       return (subject) => {
         const tag = subject.tags.find((t) => t.key === clause.key)
-        return tag !== undefined && test(tag.value)
+        return tag === undefined ? missing : test(tag.value)
       }
     }
   }

@@ -111,10 +111,17 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
           return compareList(sql, "v.run_id", "IN", clause.values)
         case "VersionCompare":
           return compareNumber(sql, "v.version", clause.op, clause.value)
-        case "TagCompare":
-          return entity === "models"
-            ? sql`EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_id = m.model_id AND t.key = ${clause.key} AND ${compareText(sql, "t.value", clause.op, clause.value)})`
-            : sql`EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.key = ${clause.key} AND ${compareText(sql, "t.value", clause.op, clause.value)})`
+        case "TagCompare": {
+          // `!=` holds for a model without the tag, as in MLflow: its client appends
+          // tags.`mlflow.prompt.is_prompt` != 'true' to every search and expects untagged models back.
+          const negated = clause.op === "!="
+          const test = compareText(sql, "t.value", negated ? "=" : clause.op, clause.value)
+          const probe =
+            entity === "models"
+              ? sql`SELECT 1 FROM registered_model_tags t WHERE t.model_id = m.model_id AND t.key = ${clause.key} AND ${test}`
+              : sql`SELECT 1 FROM model_version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.key = ${clause.key} AND ${test}`
+          return negated ? sql`NOT EXISTS (${probe})` : sql`EXISTS (${probe})`
+        }
       }
     }
 

@@ -2,7 +2,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../core/errors.js"
 import { LoggedModelNotFound } from "../../core/models/errors.js"
-import { LoggedModel, LoggedModelId, LoggedModelStatus, ModelOutput } from "../../core/models/model.js"
+import { LoggedModel, LoggedModelId, LoggedModelStatus, ModelOutput, RunOutputs } from "../../core/models/model.js"
 import {
   ExperimentNotActive,
   ExperimentNotFound,
@@ -137,6 +137,11 @@ export class LoggedModelsGroup extends HttpApiGroup.make("loggedModels")
       .addError(LoggedModelNotFound, status.notFound)
       .addError(InvalidArgument, status.invalid)
       .addError(LimitExceeded, status.invalid)
+  )
+  .add(
+    HttpApiEndpoint.post("outputsOfRuns", "/runs/outputs")
+      .setPayload(Schema.Struct({ runIds: Schema.Array(RunId) }))
+      .addSuccess(Schema.Array(RunOutputs))
   )
   .add(
     HttpApiEndpoint.get("runOutputs")`/runs/${runId}/outputs`

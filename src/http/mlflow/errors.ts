@@ -9,6 +9,7 @@ import type {
   TransformFailed
 } from "../../core/data/errors.js"
 import type { InvalidArgument, InvalidPageToken, LimitExceeded, StoreVersionTooNew } from "../../core/errors.js"
+import type { LoggedModelNotFound } from "../../core/models/errors.js"
 import type {
   AliasNotFound,
   ModelVersionNotFound,
@@ -84,7 +85,7 @@ export class MlflowApiError extends Schema.TaggedError<MlflowApiError>()("Mlflow
 export const invalidParameter = (message: string): MlflowApiError =>
   new MlflowApiError({ errorCode: "INVALID_PARAMETER_VALUE", message })
 
-/** Every tagged error a core service (tracking, registry, artifacts, datasets) can fail with. */
+/** Every tagged error a core service (tracking, registry, logged models, artifacts, datasets) can fail with. */
 export type CoreError =
   | InvalidArgument
   | LimitExceeded
@@ -103,6 +104,7 @@ export type CoreError =
   | RegisteredModelAlreadyExists
   | ModelVersionNotFound
   | AliasNotFound
+  | LoggedModelNotFound
   | InvalidArtifactPath
   | ArtifactNotFound
   | ArtifactStorageError
@@ -159,6 +161,7 @@ const mapping: Mapping = {
     error("RESOURCE_DOES_NOT_EXIST", `Model Version (name=${e.name}, version=${e.version}) not found`),
   // MLflow answers 400 INVALID_PARAMETER_VALUE here (issue #37); a missing resource is a 404.
   AliasNotFound: (e) => error("RESOURCE_DOES_NOT_EXIST", `Registered model alias ${e.alias} not found.`),
+  LoggedModelNotFound: (e) => error("RESOURCE_DOES_NOT_EXIST", `Logged model with ID '${e.modelId}' not found.`),
   InvalidArtifactPath: (e) => error("INVALID_PARAMETER_VALUE", `Invalid path: ${e.reason}`),
   ArtifactNotFound: (e) => error("RESOURCE_DOES_NOT_EXIST", `Artifact '${e.path}' does not exist`),
   ArtifactStorageError: (e) => error("INTERNAL_ERROR", e.message),

@@ -24,7 +24,7 @@ const DatasetInputMessage = Schema.Struct({
 const LogInputs = Schema.Struct({
   ...RunRef,
   datasets: optional(Repeated(DatasetInputMessage))
-  // `models` (MLflow 3 logged-model inputs) is read once the LoggedModels service plugs in.
+  // `models` (MLflow 3 model inputs) is not recorded: the core keeps no model inputs of runs yet.
 })
 
 type DatasetInputMessage = typeof DatasetInputMessage.Type

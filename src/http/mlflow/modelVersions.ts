@@ -1,9 +1,13 @@
 import { HttpLayerRouter } from "@effect/platform"
 import { Effect, Schema } from "effect"
+import type { LoggedModelNotFound } from "../../core/models/errors.js"
+import { LoggedModels } from "../../core/models/LoggedModels.js"
 import type { ModelVersionNumber } from "../../core/registry/model.js"
 import { ModelRegistry } from "../../core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
+import type { RunNotFound } from "../../core/tracking/errors.js"
 import { RunId } from "../../core/tracking/model.js"
+import { requireModelId } from "./modelRef.js"
 import { Bool, defined, KeyValue, optional, Repeated } from "./request.js"
 import { checkOrderBy, Search, StageField, VersionRef } from "./registryFields.js"
 import { empty, endpoint } from "./route.js"
@@ -15,12 +19,18 @@ const CreateModelVersion = Schema.Struct({
   run_id: optional(RunId),
   tags: optional(Repeated(KeyValue)),
   run_link: optional(Schema.String),
-  description: optional(Schema.String)
-  // `model_id` (MLflow 3): once the LoggedModels service plugs in, the run is read from the logged model.
+  description: optional(Schema.String),
+  /** MLflow 3: the logged model registered; the version's run is then the model's source run. */
+  model_id: optional(Schema.String)
 })
 
 /** `runs:/<run id>/<path>`: a path under a run's artifact root. */
 const runsUri = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/s
+
+/** `models:/<logged model id>[/<path>]`: a path under a logged model's artifact root (MLflow 3). */
+const loggedModelUri = /^models:\/(m-[0-9a-f]{32})(?:\/(.*))?$/s
+
+const under = (root: string, path: string | undefined) => (path === undefined || path === "" ? root : `${root}/${path}`)
 
 /**
  * MLflow's model-version endpoints (`model-versions/...`) over the
@@ -30,6 +40,7 @@ export const ModelVersionRoutes = HttpLayerRouter.addAll(
   Effect.gen(function* () {
     const registry = yield* ModelRegistry
     const tracker = yield* ExperimentTracker
+    const models = yield* LoggedModels
 
     const modelVersion = (name: string, version: ModelVersionNumber) =>
       Effect.map(registry.getModelVersion(name, version), (v) => ({
@@ -38,29 +49,45 @@ export const ModelVersionRoutes = HttpLayerRouter.addAll(
 
     /**
      * Where a version's files are: a `runs:/` source under the run's artifact
-     * URI, any other as it is. `models:/<logged model id>` sources resolve
-     * through the LoggedModels service once it plugs in.
+     * URI, a `models:/<logged model id>` source under the logged model's, any
+     * other as it is. (`models:/<name>/<version>` names a registered model,
+     * which MLflow does not resolve here either.)
      */
-    const downloadUri = (source: string) => {
-      const match = runsUri.exec(source)
-      if (match === null) return Effect.succeed(source)
-      const path = match[2] ?? ""
-      return Effect.map(tracker.getRun(match[1] as RunId), (run) =>
-        path === "" ? run.info.artifactUri : `${run.info.artifactUri}/${path}`
-      )
+    const downloadUri = (source: string): Effect.Effect<string, RunNotFound | LoggedModelNotFound> => {
+      const run = runsUri.exec(source)
+      if (run !== null) {
+        return Effect.map(tracker.getRun(run[1] as RunId), (r) => under(r.info.artifactUri, run[2]))
+      }
+      const model = loggedModelUri.exec(source)
+      if (model !== null) {
+        return Effect.map(Effect.flatMap(requireModelId(model[1] as string), models.getLoggedModel), (m) =>
+          under(m.artifactLocation, model[2])
+        )
+      }
+      return Effect.succeed(source)
     }
 
+    /**
+     * `model-versions/create`. With a `model_id` (MLflow 3), the logged model
+     * must exist, gives the version its run when none is named, and lists the
+     * new version in its `mlflow.modelVersions` tag, as MLflow's server does.
+     */
+    const createModelVersion = (m: typeof CreateModelVersion.Type) =>
+      Effect.gen(function* () {
+        const model =
+          m.model_id === undefined ? undefined : yield* models.getLoggedModel(yield* requireModelId(m.model_id))
+        const runId = m.run_id ?? model?.sourceRunId ?? undefined
+        const version = yield* registry.createModelVersion({
+          name: m.name,
+          source: m.source,
+          ...defined({ runId, tags: m.tags, runLink: m.run_link, description: m.description })
+        })
+        if (model !== undefined) yield* models.recordModelVersion(model.modelId, version.name, Number(version.version))
+        return { model_version: wire.modelVersion(version, { aliases: false }) }
+      })
+
     return [
-      ...endpoint("POST", "/model-versions/create", CreateModelVersion, (m) =>
-        Effect.map(
-          registry.createModelVersion({
-            name: m.name,
-            source: m.source,
-            ...defined({ runId: m.run_id, tags: m.tags, runLink: m.run_link, description: m.description })
-          }),
-          (v) => ({ model_version: wire.modelVersion(v, { aliases: false }) })
-        )
-      ),
+      ...endpoint("POST", "/model-versions/create", CreateModelVersion, createModelVersion),
       ...endpoint("GET", "/model-versions/get", VersionRef, (m) => modelVersion(m.name, m.version)),
       ...endpoint(
         "PATCH",

@@ -16,23 +16,6 @@ const CreateRegisteredModel = Schema.Struct({
   description: optional(Schema.String)
 })
 
-/** MLflow's Python client appends this to every registered-model search, to hide prompts. */
-const promptClause = /(^|\s+AND\s+)tags?\.(`mlflow\.prompt\.is_prompt`|mlflow\.prompt\.is_prompt)\s*!=\s*'true'\s*$/i
-const promptTag = "mlflow.prompt.is_prompt"
-
-/**
- * The filter without the prompt clause, and whether it was there. The core
- * reads `tags.k != 'v'` as "has tag k with another value", so the clause
- * would hide every model without the tag, which MLflow keeps; until the core
- * reads a missing tag as "not equal", the clause is applied here instead.
- */
-const splitPromptClause = (filter: string | undefined) =>
-  filter !== undefined && promptClause.test(filter)
-    ? { filter: filter.replace(promptClause, ""), hidePrompts: true }
-    : { filter, hidePrompts: false }
-
-const isPrompt = (model: RegisteredModel) => model.tags.some((t) => t.key === promptTag && t.value === "true")
-
 /**
  * MLflow's registered-model endpoints (`registered-models/...`) over the
  * `ModelRegistry`: models, tags, aliases and the deprecated
@@ -82,12 +65,11 @@ export const RegisteredModelRoutes = HttpLayerRouter.addAll(
       ...endpoint(["GET", "POST"], "/registered-models/search", Search, (m) =>
         Effect.gen(function* () {
           yield* checkOrderBy(m.order_by, /^name(\s+ASC)?$/i, "name")
-          const { filter, hidePrompts } = splitPromptClause(m.filter)
+          // MLflow's Python client appends tag.`mlflow.prompt.is_prompt` != 'true'; the core keeps untagged models for it.
           const page = yield* registry.searchRegisteredModels(
-            defined({ filter, maxResults: m.max_results, pageToken: m.page_token })
+            defined({ filter: m.filter, maxResults: m.max_results, pageToken: m.page_token })
           )
-          const models = page.items.filter((model) => !(hidePrompts && isPrompt(model)))
-          return wire.page("registered_models", yield* Effect.forEach(models, withLatest), page.nextPageToken)
+          return wire.page("registered_models", yield* Effect.forEach(page.items, withLatest), page.nextPageToken)
         })
       ),
       ...endpoint(

@@ -1,4 +1,4 @@
-import { HttpLayerRouter, type HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpLayerRouter, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, type Schema } from "effect"
 import { type CoreError, fromCoreError, MlflowApiError } from "./errors.js"
 import { decoder, requestMessage } from "./request.js"
@@ -63,9 +63,20 @@ export const routes = (
   )
 
 /**
+ * The request message with the path parameters of the route (`{model_id}` in
+ * `/logged-models/{model_id}`) set on it, as MLflow's server reads them.
+ */
+const withPathParams = (message: unknown) =>
+  Effect.map(HttpRouter.params, (params): unknown => {
+    const set = Object.entries(params).filter(([name, value]) => name !== "*" && value !== undefined)
+    return set.length === 0 ? message : { ...(message as object), ...Object.fromEntries(set) }
+  })
+
+/**
  * An MLflow JSON endpoint: the request message (query string for GET, JSON
- * body otherwise) is decoded with `request` — a client mistake is a 400
- * naming the field — then `handle` answers with a JSON message.
+ * body otherwise, plus the path parameters) is decoded with `request` — a
+ * client mistake is a 400 naming the field — then `handle` answers with a
+ * JSON message.
  *
  * @example
  * ```ts
@@ -77,11 +88,13 @@ export const endpoint = <A, I>(
   methods: Method | ReadonlyArray<Method>,
   path: `/${string}`,
   request: Schema.Schema<A, I>,
-  handle: (message: A, request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Json, CoreError | MlflowApiError>
+  handle: (message: A, request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Json, CoreError | MlflowApiError>,
+  accept?: (input: unknown) => input is A
 ): ReadonlyArray<MlflowRoute> => {
-  const decode = decoder(request)
+  const decode = decoder(request, accept)
   const handler = Effect.flatMap(HttpServerRequest.HttpServerRequest, (httpRequest) =>
     requestMessage(httpRequest).pipe(
+      Effect.flatMap(withPathParams),
       Effect.flatMap(decode),
       Effect.flatMap((message) => handle(message, httpRequest)),
       Effect.map(ok),

@@ -1,7 +1,9 @@
 import { HttpLayerRouter } from "@effect/platform"
 import { Effect, Schema } from "effect"
+import { LoggedModels } from "../../core/models/LoggedModels.js"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
-import { ExperimentId, RunStatus, ViewType } from "../../core/tracking/model.js"
+import { ExperimentId, type Run, RunStatus, ViewType } from "../../core/tracking/model.js"
+import { modelMetricsWrite } from "./modelRef.js"
 import { Double, defined, Int64, KeyValue, optional, Repeated, RunRef, requireRunId } from "./request.js"
 import { empty, endpoint } from "./route.js"
 import * as wire from "./wire.js"
@@ -32,12 +34,19 @@ const SearchRuns = Schema.Struct({
   page_token: optional(Schema.String)
 })
 
-/** A metric point; MLflow requires its timestamp, the step defaults to 0. */
+/**
+ * A metric point; MLflow requires its timestamp, the step defaults to 0.
+ * MLflow 3 clients may link it to a logged model (and the dataset it was
+ * computed on), which then records the point too.
+ */
 const MetricMessage = Schema.Struct({
   key: Schema.String,
   value: Double,
   timestamp: Int64,
-  step: optional(Int64)
+  step: optional(Int64),
+  model_id: optional(Schema.String),
+  dataset_name: optional(Schema.String),
+  dataset_digest: optional(Schema.String)
 })
 
 const LogBatch = Schema.Struct({
@@ -48,6 +57,57 @@ const LogBatch = Schema.Struct({
 })
 
 const LogMetric = Schema.Struct({ ...RunRef, ...MetricMessage.fields })
+
+const isOptionalString = (value: unknown): boolean => value === undefined || typeof value === "string"
+const isOptionalInt = (value: unknown): boolean => value === undefined || Number.isSafeInteger(value)
+const runIdPattern = /^[0-9a-f]{32}$/
+
+const isPlainPairs = (value: unknown): boolean =>
+  value === undefined ||
+  (Array.isArray(value) &&
+    value.every(
+      (pair: unknown) =>
+        typeof pair === "object" &&
+        pair !== null &&
+        typeof (pair as { key?: unknown }).key === "string" &&
+        typeof (pair as { value?: unknown }).value === "string"
+    ))
+
+/**
+ * The fast path of `log-batch`, the ingest hot path: a body whose metrics
+ * are plain JSON numbers (what every client sends for finite values) is
+ * already a decoded message; a 1000-point batch then skips the schema walk
+ * that cost about as much as storing it.
+ */
+const isPlainLogBatch = (input: unknown): input is typeof LogBatch.Type => {
+  if (typeof input !== "object" || input === null) return false
+  const message = input as Record<string, unknown>
+  const runId = message.run_id ?? message.run_uuid
+  if (typeof runId !== "string" || !runIdPattern.test(runId)) return false
+  if (message.run_id !== undefined && message.run_uuid !== undefined && message.run_id !== message.run_uuid) {
+    return false
+  }
+  const metrics = message.metrics
+  if (metrics !== undefined) {
+    if (!Array.isArray(metrics)) return false
+    for (const metric of metrics as ReadonlyArray<Record<string, unknown> | null>) {
+      if (
+        typeof metric !== "object" ||
+        metric === null ||
+        typeof metric.key !== "string" ||
+        typeof metric.value !== "number" ||
+        !Number.isSafeInteger(metric.timestamp) ||
+        !isOptionalInt(metric.step) ||
+        !isOptionalString(metric.model_id) ||
+        !isOptionalString(metric.dataset_name) ||
+        !isOptionalString(metric.dataset_digest)
+      ) {
+        return false
+      }
+    }
+  }
+  return isPlainPairs(message.params) && isPlainPairs(message.tags)
+}
 
 const SetKeyValue = Schema.Struct({ ...RunRef, ...KeyValue.fields })
 
@@ -68,6 +128,10 @@ export const idempotencyKeyHeader = "idempotency-key"
 export const RunRoutes = HttpLayerRouter.addAll(
   Effect.gen(function* () {
     const tracker = yield* ExperimentTracker
+    const models = yield* LoggedModels
+    /** A run as `runs/get` and `runs/search` answer it, with the logged models it produced. */
+    const withOutputs = (run: Run) =>
+      Effect.map(models.getRunOutputs(run.info.runId), (outputs) => wire.run(run, outputs))
     return [
       ...endpoint("POST", "/runs/create", CreateRun, (m) =>
         Effect.map(
@@ -77,13 +141,14 @@ export const RunRoutes = HttpLayerRouter.addAll(
             userId: m.user_id ?? "",
             ...defined({ runName: m.run_name, startTime: m.start_time, tags: m.tags })
           }),
-          (run) => ({ run: wire.run(run, { outputs: false }) })
+          (run) => ({ run: wire.run(run, undefined) })
         )
       ),
       ...endpoint("GET", "/runs/get", RunOnly, (m) =>
         requireRunId(m).pipe(
           Effect.flatMap(tracker.getRun),
-          Effect.map((run) => ({ run: wire.run(run, { outputs: true }) }))
+          Effect.flatMap(withOutputs),
+          Effect.map((run) => ({ run }))
         )
       ),
       ...endpoint("POST", "/runs/update", UpdateRun, (m) =>
@@ -101,7 +166,7 @@ export const RunRoutes = HttpLayerRouter.addAll(
         Effect.as(Effect.flatMap(requireRunId(m), tracker.restoreRun), empty)
       ),
       ...endpoint("POST", "/runs/search", SearchRuns, (m) =>
-        Effect.map(
+        Effect.flatMap(
           tracker.searchRuns({
             experimentIds: m.experiment_ids ?? [],
             ...defined({
@@ -113,17 +178,24 @@ export const RunRoutes = HttpLayerRouter.addAll(
             })
           }),
           (page) =>
-            wire.page(
-              "runs",
-              page.items.map((run) => wire.run(run, { outputs: true })),
-              page.nextPageToken
+            Effect.map(models.getOutputsOfRuns(page.items.map((run) => run.info.runId)), (outputs) =>
+              wire.page(
+                "runs",
+                page.items.map((run, i) => wire.run(run, outputs[i]?.outputs ?? [])),
+                page.nextPageToken
+              )
             )
         )
       ),
-      ...endpoint("POST", "/runs/log-batch", LogBatch, (m, request) =>
-        requireRunId(m).pipe(
-          Effect.flatMap((runId) =>
-            tracker.logBatch(
+      ...endpoint(
+        "POST",
+        "/runs/log-batch",
+        LogBatch,
+        (m, request) =>
+          Effect.gen(function* () {
+            const runId = yield* requireRunId(m)
+            const toModels = yield* modelMetricsWrite(models, runId, m.metrics ?? [])
+            yield* tracker.logBatch(
               runId,
               defined({
                 metrics: m.metrics,
@@ -132,22 +204,24 @@ export const RunRoutes = HttpLayerRouter.addAll(
                 idempotencyKey: request.headers[idempotencyKeyHeader]
               })
             )
-          ),
-          Effect.as(empty)
-        )
+            yield* toModels
+            return empty
+          }),
+        isPlainLogBatch
       ),
       ...endpoint("POST", "/runs/log-metric", LogMetric, (m) =>
-        requireRunId(m).pipe(
-          Effect.flatMap((runId) =>
-            tracker.logMetric(runId, {
-              key: m.key,
-              value: m.value,
-              timestamp: m.timestamp,
-              ...defined({ step: m.step })
-            })
-          ),
-          Effect.as(empty)
-        )
+        Effect.gen(function* () {
+          const runId = yield* requireRunId(m)
+          const toModels = yield* modelMetricsWrite(models, runId, [m])
+          yield* tracker.logMetric(runId, {
+            key: m.key,
+            value: m.value,
+            timestamp: m.timestamp,
+            ...defined({ step: m.step })
+          })
+          yield* toModels
+          return empty
+        })
       ),
       ...endpoint("POST", "/runs/log-parameter", SetKeyValue, (m) =>
         Effect.as(

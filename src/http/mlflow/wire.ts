@@ -1,4 +1,5 @@
 import type { FileEntry } from "../../core/artifacts/model.js"
+import type { LoggedModel, LoggedModelMetric, ModelOutput } from "../../core/models/model.js"
 import type { ModelVersion, RegisteredModel } from "../../core/registry/model.js"
 import type { DatasetInput, Experiment, Metric, Run, RunInfo } from "../../core/tracking/model.js"
 
@@ -78,12 +79,15 @@ export const datasetInput = (input: DatasetInput): Json => {
   }
 }
 
+/** `ModelOutput`: a logged model a run produced, at a step. */
+export const modelOutput = (o: ModelOutput): Json => ({ model_id: o.modelId, step: o.step })
+
 /**
- * `Run`. `runs/create` answers without `outputs`; `runs/get` and
- * `runs/search` send `outputs: {}`, which will carry `model_outputs` once
- * logged models (MLflow 3) plug in.
+ * `Run`. `runs/create` answers without `outputs` (`outputs` undefined);
+ * `runs/get` and `runs/search` always send `outputs`, `{}` when the run
+ * produced no logged model.
  */
-export const run = (r: Run, options: { readonly outputs: boolean }): Json => ({
+export const run = (r: Run, outputs: ReadonlyArray<ModelOutput> | undefined): Json => ({
   info: runInfo(r.info),
   data: {
     ...repeated("metrics", r.data.metrics.map(metric)),
@@ -91,7 +95,47 @@ export const run = (r: Run, options: { readonly outputs: boolean }): Json => ({
     ...repeated("tags", r.data.tags.map(keyValue))
   },
   inputs: repeated("dataset_inputs", r.inputs.map(datasetInput)),
-  ...(options.outputs ? { outputs: {} } : {})
+  ...(outputs === undefined ? {} : { outputs: repeated("model_outputs", outputs.map(modelOutput)) })
+})
+
+/** A logged model's metric point: MLflow's `Metric` with the model id and, when known, run and dataset. */
+const loggedModelMetric = (modelId: string, m: LoggedModelMetric): Json => ({
+  key: m.key,
+  value: double(m.value),
+  timestamp: m.timestamp,
+  step: m.step,
+  ...present("dataset_name", m.datasetName),
+  ...present("dataset_digest", m.datasetDigest),
+  model_id: modelId,
+  ...present("run_id", m.runId)
+})
+
+/**
+ * `LoggedModel` (MLflow 3): `info` with its tags, `data` with params and
+ * metric points. `model_type` is sent even when empty, as MLflow does;
+ * an empty status message is unset.
+ */
+export const loggedModel = (m: LoggedModel): Json => ({
+  info: {
+    model_id: m.modelId,
+    experiment_id: m.experimentId,
+    name: m.name,
+    creation_timestamp_ms: m.creationTimestamp,
+    last_updated_timestamp_ms: m.lastUpdatedTimestamp,
+    artifact_uri: m.artifactLocation,
+    status: m.status,
+    model_type: m.modelType,
+    ...present("source_run_id", m.sourceRunId),
+    ...(m.statusMessage === "" ? {} : { status_message: m.statusMessage }),
+    ...repeated("tags", m.tags.map(keyValue))
+  },
+  data: {
+    ...repeated("params", m.params.map(keyValue)),
+    ...repeated(
+      "metrics",
+      m.metrics.map((point) => loggedModelMetric(m.modelId, point))
+    )
+  }
 })
 
 /**

@@ -24,5 +24,6 @@ export const LoggedModelsHandlers = HttpApiBuilder.group(MlopsApi, "loggedModels
       )
       .handle("logOutputs", ({ path, payload }) => models.logOutputs(path.runId, payload.models))
       .handle("runOutputs", ({ path }) => models.getRunOutputs(path.runId))
+      .handle("outputsOfRuns", ({ payload }) => models.getOutputsOfRuns(payload.runIds))
   })
 )

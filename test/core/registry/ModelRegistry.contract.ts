@@ -429,6 +429,26 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
       )
 
       test(
+        "tags.<key> != 'v' keeps models and versions without the tag, as MLflow's prompt clause needs",
+        Effect.gen(function* () {
+          const registry = yield* ModelRegistry
+          yield* seed("plain", 1)
+          yield* seed("prompt", 1)
+          yield* seed("other", 1)
+          yield* registry.setRegisteredModelTag("prompt", "mlflow.prompt.is_prompt", "true")
+          yield* registry.setRegisteredModelTag("other", "mlflow.prompt.is_prompt", "false")
+          yield* registry.setModelVersionTag("prompt", v(1), "stage", "dev")
+          const models = (filter: string) => registry.searchRegisteredModels({ filter }).pipe(Effect.map(names))
+          const versions = (filter: string) =>
+            registry.searchModelVersions({ filter }).pipe(Effect.map((page) => versionNumbers(page.items)))
+          assert.deepStrictEqual(yield* models("tags.`mlflow.prompt.is_prompt` != 'true'"), ["other", "plain"])
+          assert.deepStrictEqual(yield* models("name LIKE 'p%' AND tag.`mlflow.prompt.is_prompt` != 'true'"), ["plain"])
+          assert.deepStrictEqual(yield* models("tags.`mlflow.prompt.is_prompt` = 'true'"), ["prompt"])
+          assert.deepStrictEqual(yield* versions("tags.stage != 'dev'"), ["other/1", "plain/1"])
+        })
+      )
+
+      test(
         "ILIKE folds the case of ASCII letters only, as SQLite does",
         Effect.gen(function* () {
           const registry = yield* ModelRegistry

@@ -74,11 +74,14 @@ describe("registry filter predicate", () => {
     assert.isTrue(matches("name LIKE 'C%n'"))
   })
 
-  it("a missing run id or tag matches nothing, not even !=", () => {
+  it("a missing run id matches nothing, not even !=; a missing tag matches only !=", () => {
     assert.isFalse(matches("run_id != 'x'"))
     assert.isFalse(matches("run_id IN ('x')"))
-    assert.isFalse(matches("tags.owner != 'x'"))
+    assert.isTrue(matches("tags.owner != 'x'"))
+    assert.isFalse(matches("tags.owner = 'x'"))
+    assert.isFalse(matches("tags.owner LIKE '%'"))
     assert.isTrue(matches("tags.team != 'x'"))
+    assert.isFalse(matches("tags.team != 'growth'"))
   })
 
   it("version_number compares numerically", () => {

@@ -340,11 +340,11 @@ layer(MlflowServer, { excludeTestServices: true })("MLflow endpoints", (it) => {
     })
   )
 
-  it.effect("an unknown endpoint, or a logged-models one not plugged in yet, is Flask's 404 page (A115)", () =>
+  it.effect("an unknown endpoint is Flask's 404 page (A115)", () =>
     Effect.gen(function* () {
       for (const [method, path] of [
         ["GET", "/api/2.0/mlflow/does-not-exist"],
-        ["POST", "/api/2.0/mlflow/logged-models/search"],
+        ["POST", "/api/2.0/mlflow/logged-models/m-0123456789abcdef0123456789abcdef/does-not-exist"],
         ["POST", "/ajax-api/2.0/mlflow/runs/get"]
       ] as const) {
         const reply = yield* call(method, path)

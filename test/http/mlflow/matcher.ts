@@ -6,6 +6,8 @@
  * - ids (`run_id`, `run_uuid`, `experiment_id`): the recorded id is bound to
  *   ours on first sight, and must map to it consistently afterwards; bound
  *   run ids are substituted everywhere (requests, `source`, filters, URIs);
+ * - logged model ids (`model_id`, `m-` and 32 hex): bound the same way by
+ *   their hex part, so they are substituted wherever they appear too;
  * - timestamps (`*_time`, `*timestamp*`): any integer;
  * - artifact roots (`artifact_location`, `artifact_uri`, `root_uri`): the
  *   part under the root (`/srv/mlflow/artifacts/` or `mlflow-artifacts:/`) must match;
@@ -18,6 +20,7 @@ const uriKeys = new Set(["artifact_location", "artifact_uri", "root_uri"])
 const isTimeKey = (key: string) => /(^|_)time$|timestamp/.test(key)
 const artifactRoot = /^(\/srv\/mlflow\/(ml)?artifacts\/|mlflow-artifacts:\/)/
 const runIdPattern = /[0-9a-f]{32}/g
+const modelIdPattern = /^m-([0-9a-f]{32})$/
 
 /** Recorded ids bound to the ids our server gave the same objects. */
 export class Bindings {
@@ -70,6 +73,12 @@ export const mismatches = (expected: unknown, actual: unknown, bindings: Binding
   if (typeof expected === "string" && idKeys.has(key)) {
     if (typeof actual !== "string") return [`${at}: expected an id, got ${describe(actual)}`]
     return bindings.bind(expected, actual) ? [] : [`${at}: ${actual} is not the id bound to ${expected}`]
+  }
+  if (typeof expected === "string" && key === "model_id" && modelIdPattern.test(expected)) {
+    const got = typeof actual === "string" ? modelIdPattern.exec(actual) : null
+    if (got === null) return [`${at}: expected a logged model id, got ${describe(actual)}`]
+    const recorded = (modelIdPattern.exec(expected) as RegExpExecArray)[1] as string
+    return bindings.bind(recorded, got[1] as string) ? [] : [`${at}: ${actual} is not the id bound to ${expected}`]
   }
   if (typeof expected === "number" && isTimeKey(key)) {
     return Number.isInteger(actual) ? [] : [`${at}: expected a timestamp, got ${describe(actual)}`]

@@ -46,6 +46,24 @@ export interface WireRun {
     readonly tags: ReadonlyArray<KeyValue>
   }
   readonly inputs: { readonly dataset_inputs: ReadonlyArray<WireDatasetInput> }
+  readonly outputs: { readonly model_outputs: ReadonlyArray<{ readonly model_id: string; readonly step: number }> }
+}
+
+export interface WireLoggedModel {
+  readonly info: {
+    readonly model_id: string
+    readonly experiment_id: string
+    readonly name: string
+    readonly artifact_uri: string
+    readonly status: string
+    readonly model_type: string
+    readonly source_run_id: string
+    readonly tags: ReadonlyArray<KeyValue>
+  }
+  readonly data: {
+    readonly params: ReadonlyArray<KeyValue>
+    readonly metrics: ReadonlyArray<WireMetric & { readonly model_id: string; readonly dataset_name: string }>
+  }
 }
 
 export interface WireModelVersion {
@@ -88,6 +106,8 @@ export interface Wire {
   readonly artifact_uri: string
   readonly root_uri: string
   readonly files: ReadonlyArray<WireFile>
+  readonly model: WireLoggedModel
+  readonly models: ReadonlyArray<WireLoggedModel>
 }
 
 /** A JSON reply as a {@link Wire} message. */
