@@ -1,9 +1,11 @@
 import { Context, Effect, Layer } from "effect"
 import { ArtifactStore } from "../core/artifacts/ArtifactStore.js"
+import { Datasets } from "../core/data/Datasets.js"
 import { LoggedModels } from "../core/models/LoggedModels.js"
 import { ModelRegistry } from "../core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../core/tracking/ExperimentTracker.js"
 import { makeRemoteArtifacts } from "./artifacts.js"
+import { makeRemoteDatasets } from "./datasets.js"
 import { makeRemoteLoggedModels } from "./loggedModels.js"
 import { type BatchRejection, type MetricBufferOptions, makeMetricBuffer, Retry } from "./metricBuffer.js"
 import { makeRemoteRegistry } from "./registry.js"
@@ -62,7 +64,7 @@ const classifyBatchError = (error: { readonly _tag: string }): Effect.Effect<nev
  */
 export const RemoteLayer = (
   options: RemoteOptions
-): Layer.Layer<ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | RemoteSession> => {
+): Layer.Layer<ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | Datasets | RemoteSession> => {
   const baseUrl = options.url.replace(/\/+$/, "")
   const connection: RemoteConnection =
     options.token === undefined ? { url: baseUrl } : { url: baseUrl, token: options.token }
@@ -78,10 +80,12 @@ export const RemoteLayer = (
             .pipe(Effect.catchAll(classifyBatchError)),
         options.metrics
       )
+      const artifacts = makeRemoteArtifacts(client, http, baseUrl)
       return Context.make(ExperimentTracker, makeRemoteTracker(client, buffer)).pipe(
         Context.add(ModelRegistry, makeRemoteRegistry(client)),
         Context.add(LoggedModels, makeRemoteLoggedModels(client)),
-        Context.add(ArtifactStore, makeRemoteArtifacts(client, http, baseUrl)),
+        Context.add(ArtifactStore, artifacts),
+        Context.add(Datasets, makeRemoteDatasets(client, http, baseUrl, artifacts)),
         Context.add(RemoteSession, { flush: buffer.flush, pendingPoints: buffer.pending })
       )
     })

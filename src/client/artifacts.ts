@@ -1,20 +1,11 @@
-import { type HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Effect, Option, Schema, Stream } from "effect"
+import { type HttpClient, HttpClientRequest } from "@effect/platform"
+import { Effect, Schema, Stream } from "effect"
 import type { ArtifactStoreShape } from "../core/artifacts/ArtifactStore.js"
 import { ArtifactNotFound, ArtifactStorageError, InvalidArtifactPath } from "../core/artifacts/errors.js"
 import { ArtifactInfo } from "../core/artifacts/model.js"
+import { failWith, uploadStream } from "./streaming.js"
 import { type ApiClient, orDieTransport } from "./transport.js"
 
-const decodeInfo = Schema.decodeUnknown(ArtifactInfo)
-
-// Streamed calls bypass the derived client (it would buffer the body), so
-// their error bodies are decoded here with the same tagged-error schemas.
-const failWith =
-  <A, I>(errors: Schema.Schema<A, I>) =>
-  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<never, A> =>
-    Effect.flatMap(Effect.orDie(Effect.flatMap(response.json, Schema.decodeUnknown(errors))), Effect.fail)
-
-const failPut = failWith(Schema.Union(InvalidArtifactPath, ArtifactStorageError))
 const failGet = failWith(Schema.Union(ArtifactNotFound, InvalidArtifactPath, ArtifactStorageError))
 
 /**
@@ -33,27 +24,14 @@ export const makeRemoteArtifacts = (
   const put: ArtifactStoreShape["put"] = <E>(path: string, data: Stream.Stream<Uint8Array, E>) =>
     Effect.gen(function* () {
       yield* orDieTransport(api.checkPlacement({ urlParams: { path } }))
-      // The source's own failure is the caller's error; the request's failure is only a symptom of it.
-      let sourceError = Option.none<E>()
-      const body = Stream.tapError(data, (error) =>
-        Effect.sync(() => {
-          sourceError = Option.some(error)
-        })
+      return yield* uploadStream(
+        http,
+        HttpClientRequest.setMethod(fileUrl(path), "PUT"),
+        data,
+        ArtifactInfo,
+        Schema.Union(InvalidArtifactPath, ArtifactStorageError)
       )
-      const request = fileUrl(path).pipe(
-        HttpClientRequest.setMethod("PUT"),
-        HttpClientRequest.bodyStream(body, { contentType: "application/octet-stream" })
-      )
-      const response = yield* http
-        .execute(request)
-        .pipe(
-          Effect.catchAll((error) =>
-            Option.match(sourceError, { onNone: () => Effect.die(error), onSome: (e) => Effect.fail(e) })
-          )
-        )
-      if (response.status >= 400) return yield* failPut(response)
-      return yield* Effect.orDie(Effect.flatMap(response.json, decodeInfo))
-    }).pipe(Effect.scoped)
+    })
 
   const get: ArtifactStoreShape["get"] = (path) =>
     Stream.unwrapScoped(

@@ -37,7 +37,14 @@ export type ReadError =
   | DatasetHasNoContent
 
 /** Why new content could not be registered; nothing is registered in any case. */
-export type RegisterError = Invalid | InvalidDatasetFile | DatasetReadError | ArtifactStorageError
+export type RegisterError =
+  | Invalid
+  | InvalidDatasetFile
+  | DatasetReadError
+  | ArtifactStorageError
+  /** Only with `derivedFrom`: a parent that does not exist. */
+  | DatasetNotFound
+  | DatasetVersionNotFound
 
 /**
  * Versioned datasets: content with a digest, an inferred schema and a

@@ -229,6 +229,8 @@ export interface BytesSource<E> {
   readonly format: DatasetFormat
   /** Recorded as the version's `source`; defaults to `"stream"`. */
   readonly uri?: string
+  /** Recorded as the version's `sourceType`; defaults to `"stream"`. */
+  readonly sourceType?: string
 }
 
 /** The stored content of a registered version. */
@@ -263,7 +265,7 @@ export const DataSource = {
   bytes: <E>(
     stream: Stream.Stream<Uint8Array, E>,
     format: DatasetFormat,
-    options: { readonly uri?: string } = {}
+    options: { readonly uri?: string; readonly sourceType?: string } = {}
   ): BytesSource<E> => ({ _tag: "Bytes", stream, format, ...options }),
   version: (name: string, version: number): VersionSource => ({ _tag: "Version", name, version })
 } as const
@@ -274,7 +276,20 @@ export interface RegisterDataset<E = never> {
   readonly name: string
   readonly source: UploadSource<E>
   readonly context?: string
+  /**
+   * For content computed outside `derive` (a Spark job, a remote client):
+   * the registered versions it came from and a description of how. They are
+   * recorded as `parents` and `transform`, exactly as `derive` records them.
+   */
+  readonly derivedFrom?: DerivedFrom
 }
+
+/** The lineage of content registered with {@link RegisterDataset.derivedFrom}: parents and how. */
+export const DerivedFrom = Schema.Struct({
+  parents: Schema.Array(Schema.Struct({ name: Schema.String, version: Schema.Int })),
+  transform: Schema.Array(TransformStep)
+})
+export interface DerivedFrom extends Schema.Schema.Type<typeof DerivedFrom> {}
 
 /**
  * Input of `Datasets.registerMetadata`: a dataset known only by reference, as

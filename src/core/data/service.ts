@@ -6,6 +6,7 @@ import { CurrentPrincipal, CurrentTenant, type TenantId } from "../context.js"
 import { InvalidArgument, type LimitExceeded } from "../errors.js"
 import { checkName } from "../limits.js"
 import type { DatasetsShape, ReadError } from "./Datasets.js"
+import type { TransformError } from "./transforms.js"
 import { encodeRecords } from "./encode.js"
 import {
   DatasetHasNoContent,
@@ -66,20 +67,22 @@ const formatOfPath = (path: string): DatasetFormat | undefined => {
   return extension === ".csv" ? "csv" : extension === ".jsonl" || extension === ".ndjson" ? "jsonl" : undefined
 }
 
-interface OpenedUpload<E> {
+/** New content, opened. */
+export interface OpenedUpload<E> {
   readonly bytes: Stream.Stream<Uint8Array, E | DatasetReadError>
   readonly format: DatasetFormat
   readonly source: string
   readonly sourceType: string
 }
 
-const openUpload = <E>(upload: UploadSource<E>): Either.Either<OpenedUpload<E>, InvalidArgument> => {
+/** The bytes, format and provenance of new content; files are opened lazily, on first read. */
+export const openUpload = <E>(upload: UploadSource<E>): Either.Either<OpenedUpload<E>, InvalidArgument> => {
   if (upload._tag === "Bytes") {
     return Either.right({
       bytes: upload.stream,
       format: upload.format,
       source: upload.uri ?? "stream",
-      sourceType: "stream"
+      sourceType: upload.sourceType ?? "stream"
     })
   }
   const path = nodePath.resolve(upload.path)
@@ -114,11 +117,169 @@ interface Draft<E> {
   readonly transform: ReadonlyArray<TransformStep>
 }
 
+/** What reading needs from a repository: lookups only. */
+export type DatasetCatalog = Pick<DatasetRepository, "find" | "latest" | "versions" | "names">
+
+/** The read side of the Datasets service, in the shape it is exposed with. */
+export type DatasetReads = Omit<DatasetsShape, "register" | "registerMetadata" | "derive">
+
+/**
+ * Reading versions, records, validation and lineage over a catalog and an
+ * artifact store: the embedded stores and `RemoteLayer` share it (remotely,
+ * the catalog and the bytes come over HTTP and parsing happens here).
+ */
+export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactStoreShape): DatasetReads => {
+  const repo = catalog
+  const getVersion = Effect.fn("Datasets.getVersion")(function* (name: string, version: number) {
+    const found = yield* repo.find(name, version)
+    if (Option.isSome(found)) return found.value
+    if (Option.isNone(yield* repo.latest(name))) return yield* new DatasetNotFound({ name })
+    return yield* new DatasetVersionNotFound({ name, version })
+  })
+
+  /** The records of a version's stored bytes. */
+  const contentRecords = (
+    version: DatasetVersion
+  ): Stream.Stream<ParsedRecord, DatasetHasNoContent | InvalidDatasetFile | DatasetReadError> => {
+    const content = version.content
+    if (content === null) return Stream.fail(new DatasetHasNoContent({ name: version.name, version: version.version }))
+    const source = datasetUri(version)
+    const bytes = artifacts.get(content.path).pipe(
+      Stream.catchTags({
+        InvalidArtifactPath: Stream.die,
+        ArtifactNotFound: (cause) =>
+          Stream.fail(new DatasetReadError({ source, reason: "the stored bytes are missing", cause })),
+        ArtifactStorageError: (cause) => Stream.fail(new DatasetReadError({ source, reason: cause.message, cause }))
+      })
+    )
+    return parseRecords(bytes, content.format, source)
+  }
+
+  const openRecords = <E>(source: DataSource<E>): Stream.Stream<ParsedRecord, E | ReadError> =>
+    source._tag === "Version"
+      ? Stream.unwrap(Effect.map(getVersion(source.name, source.version), contentRecords))
+      : Either.match(openUpload(source), {
+          onLeft: Stream.fail,
+          onRight: (upload) => parseRecords(upload.bytes, upload.format, upload.source)
+        })
+
+  const getLatestVersion = Effect.fn("Datasets.getLatestVersion")(function* (name: string) {
+    const latest = yield* repo.latest(name)
+    if (Option.isNone(latest)) return yield* new DatasetNotFound({ name })
+    return latest.value
+  })
+
+  const listVersions = Effect.fn("Datasets.listVersions")(function* (name: string) {
+    const versions = yield* repo.versions(name)
+    if (versions.length === 0) return yield* new DatasetNotFound({ name })
+    return versions
+  })
+
+  const getLineage = Effect.fn("Datasets.getLineage")(function* (name: string, version: number) {
+    const self = yield* getVersion(name, version)
+    const key = (ref: VersionKey) => `${ref.version}@${ref.name}`
+    const seen = new Set([key(self)])
+    const ancestors: Array<DatasetVersion> = []
+    // Breadth first, so nearer ancestors come first; a diamond's shared ancestor appears once.
+    let frontier: ReadonlyArray<VersionKey> = self.parents
+    while (frontier.length > 0) {
+      const next: Array<VersionKey> = []
+      for (const ref of frontier) {
+        if (seen.has(key(ref))) continue
+        seen.add(key(ref))
+        // Parents exist before their children and versions are never deleted.
+        const parent = yield* Effect.orDie(getVersion(ref.name, ref.version))
+        ancestors.push(parent)
+        next.push(...parent.parents)
+      }
+      frontier = next
+    }
+    return new DatasetLineage({ version: self, ancestors })
+  })
+
+  return {
+    getVersion,
+    getLatestVersion,
+    listVersions,
+    listDatasets: () => repo.names.pipe(Effect.withSpan("Datasets.listDatasets")),
+    records: (source) =>
+      openRecords(source).pipe(
+        Stream.map((r) => r.record),
+        Stream.withSpan("Datasets.records")
+      ),
+    validate: <A, I, E = never>(source: DataSource<E>, schema: Schema.Schema<A, I>) =>
+      issues(openRecords(source), schema).pipe(Stream.withSpan("Datasets.validate")),
+    validateSummary: <A, I, E = never>(
+      source: DataSource<E>,
+      schema: Schema.Schema<A, I>,
+      options: { readonly maxIssues?: number } = {}
+    ) =>
+      summarize(openRecords(source), schema, options.maxIssues ?? 100).pipe(
+        Effect.withSpan("Datasets.validateSummary")
+      ),
+    getLineage
+  }
+}
+
+/** Content a derivation produced, ready to be registered with its lineage. */
+export interface DerivedContent {
+  readonly name: string
+  readonly bytes: Stream.Stream<Uint8Array, ReadError | TransformError>
+  readonly format: DatasetFormat
+  /** The parents' URIs, comma-separated. */
+  readonly source: string
+  readonly context: string | undefined
+  readonly parents: ReadonlyArray<VersionKey>
+  readonly transform: ReadonlyArray<TransformStep>
+}
+
+/**
+ * `derive` over any reads and any way to register the result: the parents
+ * are read and transformed here, and `register` stores the output (in the
+ * embedded stores directly; remotely, by uploading it with its lineage).
+ */
+export const makeDerive =
+  <E>(
+    reads: Pick<DatasetReads, "getVersion" | "records">,
+    register: (content: DerivedContent) => Effect.Effect<DatasetVersion, E>
+  ) =>
+  (input: DeriveDataset) =>
+    Effect.gen(function* () {
+      const name = yield* checkDatasetName(input.name)
+      const refs: ReadonlyArray<VersionKey> = "name" in input.from ? [input.from] : input.from
+      if (refs.length === 0)
+        return yield* new InvalidArgument({ field: "from", reason: "needs at least one parent version" })
+      const parents = yield* Effect.forEach(refs, (ref) => reads.getVersion(ref.name, ref.version))
+      const contents = yield* Effect.forEach(parents, (parent) =>
+        parent.content === null
+          ? Effect.fail(new DatasetHasNoContent({ name: parent.name, version: parent.version }))
+          : Effect.succeed(parent.content)
+      )
+      const records = Stream.flatten(Stream.fromIterable(parents.map((parent) => reads.records(dataSourceOf(parent)))))
+      const format = input.format ?? contents[0]!.format
+      return yield* register({
+        name,
+        bytes: encodeRecords(input.transform.apply(records), format),
+        format,
+        source: parents.map(datasetUri).join(","),
+        context: input.context,
+        parents: parents.map((p) => ({ name: p.name, version: p.version })),
+        transform: input.transform.describe()
+      })
+    }).pipe(Effect.withSpan("Datasets.derive", { attributes: { name: input.name } }))
+
+const dataSourceOf = (version: VersionKey): DataSource<never> => ({
+  _tag: "Version",
+  name: version.name,
+  version: version.version
+})
+
 /**
  * The Datasets service over a metadata repository and an artifact store:
  * the SQL and memory implementations differ only in their repository.
  */
 export const makeDatasets = (repo: DatasetRepository, artifacts: ArtifactStoreShape): DatasetsShape => {
+  const reads = makeDatasetReads(repo, artifacts)
   /**
    * Streams `bytes` into the artifact store while parsing and profiling them:
    * one pass, with memory bounded by a chunk and the profile's sketches. A
@@ -185,44 +346,23 @@ export const makeDatasets = (repo: DatasetRepository, artifacts: ArtifactStoreSh
       })
     )
 
-  const getVersion = Effect.fn("Datasets.getVersion")(function* (name: string, version: number) {
-    const found = yield* repo.find(name, version)
-    if (Option.isSome(found)) return found.value
-    if (Option.isNone(yield* repo.latest(name))) return yield* new DatasetNotFound({ name })
-    return yield* new DatasetVersionNotFound({ name, version })
-  })
-
-  /** The records of a version's stored bytes. */
-  const contentRecords = (
-    version: DatasetVersion
-  ): Stream.Stream<ParsedRecord, DatasetHasNoContent | InvalidDatasetFile | DatasetReadError> => {
-    const content = version.content
-    if (content === null) return Stream.fail(new DatasetHasNoContent({ name: version.name, version: version.version }))
-    const source = datasetUri(version)
-    const bytes = artifacts.get(content.path).pipe(
-      Stream.catchTags({
-        InvalidArtifactPath: Stream.die,
-        ArtifactNotFound: (cause) =>
-          Stream.fail(new DatasetReadError({ source, reason: "the stored bytes are missing", cause })),
-        ArtifactStorageError: (cause) => Stream.fail(new DatasetReadError({ source, reason: cause.message, cause }))
-      })
-    )
-    return parseRecords(bytes, content.format, source)
-  }
-
-  const openRecords = <E>(source: DataSource<E>): Stream.Stream<ParsedRecord, E | ReadError> =>
-    source._tag === "Version"
-      ? Stream.unwrap(Effect.map(getVersion(source.name, source.version), contentRecords))
-      : Either.match(openUpload(source), {
-          onLeft: Stream.fail,
-          onRight: (upload) => parseRecords(upload.bytes, upload.format, upload.source)
-        })
-
   const register = <E = never>(input: RegisterDataset<E>) =>
     Effect.gen(function* () {
       const name = yield* checkDatasetName(input.name)
       const upload = yield* openUpload(input.source)
-      return yield* store({ ...upload, name, context: input.context, parents: [], transform: [] })
+      const derived = input.derivedFrom
+      if (derived === undefined)
+        return yield* store({ ...upload, name, context: input.context, parents: [], transform: [] })
+      // Content derived elsewhere records its lineage; its parents must exist, as derive's do.
+      yield* Effect.forEach(derived.parents, (parent) => reads.getVersion(parent.name, parent.version))
+      return yield* store({
+        ...upload,
+        name,
+        sourceType: "transform",
+        context: input.context,
+        parents: derived.parents,
+        transform: derived.transform
+      })
     }).pipe(Effect.withSpan("Datasets.register", { attributes: { name: input.name } }))
 
   const registerMetadata = Effect.fn("Datasets.registerMetadata")(function* (input: RegisterDatasetMetadata) {
@@ -255,88 +395,10 @@ export const makeDatasets = (repo: DatasetRepository, artifacts: ArtifactStoreSh
     )
   })
 
-  const derive = Effect.fn("Datasets.derive")(function* (input: DeriveDataset) {
-    const name = yield* checkDatasetName(input.name)
-    const refs: ReadonlyArray<VersionKey> = "name" in input.from ? [input.from] : input.from
-    if (refs.length === 0)
-      return yield* new InvalidArgument({ field: "from", reason: "needs at least one parent version" })
-    const parents = yield* Effect.forEach(refs, (ref) => getVersion(ref.name, ref.version))
-    const contents = yield* Effect.forEach(parents, (parent) =>
-      parent.content === null
-        ? Effect.fail(new DatasetHasNoContent({ name: parent.name, version: parent.version }))
-        : Effect.succeed(parent.content)
-    )
-    const records = Stream.flatten(Stream.fromIterable(parents.map(contentRecords))).pipe(Stream.map((r) => r.record))
-    const format = input.format ?? contents[0]!.format
-    return yield* store({
-      name,
-      bytes: encodeRecords(input.transform.apply(records), format),
-      format,
-      source: parents.map(datasetUri).join(","),
-      sourceType: "transform",
-      context: input.context,
-      parents,
-      transform: input.transform.describe()
-    })
-  })
-
-  const getLatestVersion = Effect.fn("Datasets.getLatestVersion")(function* (name: string) {
-    const latest = yield* repo.latest(name)
-    if (Option.isNone(latest)) return yield* new DatasetNotFound({ name })
-    return latest.value
-  })
-
-  const listVersions = Effect.fn("Datasets.listVersions")(function* (name: string) {
-    const versions = yield* repo.versions(name)
-    if (versions.length === 0) return yield* new DatasetNotFound({ name })
-    return versions
-  })
-
-  const getLineage = Effect.fn("Datasets.getLineage")(function* (name: string, version: number) {
-    const self = yield* getVersion(name, version)
-    const key = (ref: VersionKey) => `${ref.version}@${ref.name}`
-    const seen = new Set([key(self)])
-    const ancestors: Array<DatasetVersion> = []
-    // Breadth first, so nearer ancestors come first; a diamond's shared ancestor appears once.
-    let frontier: ReadonlyArray<VersionKey> = self.parents
-    while (frontier.length > 0) {
-      const next: Array<VersionKey> = []
-      for (const ref of frontier) {
-        if (seen.has(key(ref))) continue
-        seen.add(key(ref))
-        // Parents exist before their children and versions are never deleted.
-        const parent = yield* Effect.orDie(getVersion(ref.name, ref.version))
-        ancestors.push(parent)
-        next.push(...parent.parents)
-      }
-      frontier = next
-    }
-    return new DatasetLineage({ version: self, ancestors })
-  })
-
   return {
+    ...reads,
     register,
     registerMetadata,
-    derive,
-    getVersion,
-    getLatestVersion,
-    listVersions,
-    listDatasets: () => repo.names.pipe(Effect.withSpan("Datasets.listDatasets")),
-    records: (source) =>
-      openRecords(source).pipe(
-        Stream.map((r) => r.record),
-        Stream.withSpan("Datasets.records")
-      ),
-    validate: <A, I, E = never>(source: DataSource<E>, schema: Schema.Schema<A, I>) =>
-      issues(openRecords(source), schema).pipe(Stream.withSpan("Datasets.validate")),
-    validateSummary: <A, I, E = never>(
-      source: DataSource<E>,
-      schema: Schema.Schema<A, I>,
-      options: { readonly maxIssues?: number } = {}
-    ) =>
-      summarize(openRecords(source), schema, options.maxIssues ?? 100).pipe(
-        Effect.withSpan("Datasets.validateSummary")
-      ),
-    getLineage
+    derive: makeDerive(reads, (content) => store({ ...content, sourceType: "transform", bytes: content.bytes }))
   }
 }

@@ -7,7 +7,7 @@ import {
   DatasetVersionNotFound,
   InvalidDatasetFile
 } from "../../core/data/errors.js"
-import { DatasetFormat, DatasetLineage, DatasetVersion } from "../../core/data/model.js"
+import { DatasetFormat, DatasetLineage, DatasetVersion, DerivedFrom } from "../../core/data/model.js"
 import { InvalidArgument, LimitExceeded } from "../../core/errors.js"
 import { Bytes } from "./artifacts.js"
 import { status } from "./status.js"
@@ -21,7 +21,14 @@ export const RegisterParams = Schema.Struct({
   format: DatasetFormat,
   context: optional(Schema.String),
   /** Recorded as the version's `source`; defaults to `"stream"`. */
-  uri: optional(Schema.String)
+  uri: optional(Schema.String),
+  /** Recorded as the version's `sourceType`; defaults to `"stream"`. */
+  sourceType: optional(Schema.String),
+  /**
+   * JSON of the content's lineage (`{ parents, transform }`) when it was
+   * derived outside the server, as `RemoteLayer`'s `derive` uploads it.
+   */
+  derivedFrom: optional(Schema.parseJson(DerivedFrom))
 })
 
 /** Request body of `registerMetadata`: a dataset known only by reference. */
@@ -43,6 +50,8 @@ export class DatasetsGroup extends HttpApiGroup.make("datasets")
       .setUrlParams(RegisterParams)
       .setPayload(Bytes)
       .addSuccess(DatasetVersion, { status: 201 })
+      .addError(DatasetNotFound, status.notFound)
+      .addError(DatasetVersionNotFound, status.notFound)
       .addError(InvalidDatasetFile, status.unprocessable)
       .addError(DatasetReadError, status.invalid)
       .addError(InvalidArgument, status.invalid)

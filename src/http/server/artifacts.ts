@@ -1,10 +1,11 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import { InvalidArtifactPath } from "../../core/artifacts/errors.js"
 import { checkPlacement, type PathKind } from "../../core/artifacts/internal.js"
 import { normalizeArtifactPath } from "../../core/artifacts/path.js"
 import { MlopsApi } from "../api/Api.js"
+import { drainOnFailure, uploadBody } from "./upload.js"
 import { artifactResponse } from "./download.js"
 
 /**
@@ -16,13 +17,14 @@ export const ArtifactsHandlers = HttpApiBuilder.group(MlopsApi, "artifacts", (ha
     const store = yield* ArtifactStore
     return handlers
       .handleRaw("put", ({ request, urlParams }) =>
-        store.put(
-          urlParams.path,
-          request.stream.pipe(
-            // A client that disconnects mid-upload stores nothing; the error names the body.
-            Stream.mapError(
-              (error) =>
-                new InvalidArtifactPath({ path: urlParams.path, reason: `the upload ended early: ${error.message}` })
+        drainOnFailure(request)(
+          store.put(
+            urlParams.path,
+            uploadBody(
+              request,
+              // A client that disconnects mid-upload stores nothing; the error names the body.
+              (cause) =>
+                new InvalidArtifactPath({ path: urlParams.path, reason: `the upload ended early: ${String(cause)}` })
             )
           )
         )

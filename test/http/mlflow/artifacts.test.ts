@@ -113,9 +113,11 @@ layer(MlflowServer, { excludeTestServices: true })("MLflow artifact proxy", (it)
           sha256: sent.digest("hex"),
           length: String(chunk * chunks)
         })
-        // Holding the file would take 128 MiB; streaming keeps a few chunks in flight (about 2 MiB measured).
-        assert.isBelow(upload.growth, 32 * 1024 * 1024)
-        assert.isBelow(download.growth, 32 * 1024 * 1024)
+        // Holding the file would take 128 MiB; streaming keeps a few chunks in flight (about 2 MiB measured
+        // on an idle machine). Garbage not yet collected counts too, and under load it reached 40 MiB,
+        // so the bound is half the file: only a server that buffered the body could exceed it.
+        assert.isBelow(upload.growth, (chunks * chunk) / 2)
+        assert.isBelow(download.growth, (chunks * chunk) / 2)
       }),
     120_000
   )
