@@ -591,8 +591,26 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
           return row
         })
       )
-      const [run] = yield* toRuns([row])
-      return run!
+      // A new run has no params, metrics or inputs yet: built here rather than read back.
+      const tags = new Map<string, string>()
+      for (const tag of [...(input.tags ?? []), { key: SystemTags.runName, value: runName }]) tags.set(tag.key, tag.value)
+      return new Run(
+        {
+          info: toRunInfo(row),
+          data: new RunData(
+            {
+              metrics: [],
+              params: [],
+              tags: Array.from(tags.keys())
+                .sort()
+                .map((key) => new Tag({ key, value: tags.get(key)! }, trusted))
+            },
+            trusted
+          ),
+          inputs: []
+        },
+        trusted
+      )
     }, Effect.catchTags(die)),
 
     getRun: Effect.fn("ExperimentTracker.getRun")(function* (runId) {

@@ -542,8 +542,7 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
           assert.strictEqual(created.info.startTime, T0)
           assert.deepStrictEqual(asRecord(created.data.tags), { stage: "dev", "mlflow.runName": "run-1" })
           const fetched = yield* tracker.getRun(created.info.runId)
-          assert.deepStrictEqual({ ...fetched.info }, { ...created.info })
-          assert.deepStrictEqual(asRecord(fetched.data.tags), { stage: "dev", "mlflow.runName": "run-1" })
+          assert.deepStrictEqual(fetched, created)
         })
       )
 
