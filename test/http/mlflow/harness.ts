@@ -4,14 +4,15 @@ import { HttpLayerRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer } from "effect"
 import { type CoreServices, makeBasicLayer } from "../../../layers/Basic.js"
-import { MlflowRoutes } from "../../../src/http/mlflow/index.js"
+import { makeRoutes } from "../../../src/http/server/Server.js"
 import { tempDir } from "../../support/sqlite.js"
 
 /** The base URL of a running server, e.g. `http://127.0.0.1:41234`. */
 export class ServerUrl extends Context.Tag("test/http/mlflow/ServerUrl")<ServerUrl, string>() {}
 
 /**
- * `MlflowRoutes` served on a real loopback port over the SQLite-backed core
+ * The whole server (`makeRoutes`: MLflow's API with the native API, health
+ * routes and the Host allow-list) served on a real loopback port over the SQLite-backed core
  * (`makeBasicLayer`) in a fresh temporary directory. The core services are
  * exposed too, so a test can check what a request stored.
  */
@@ -26,7 +27,7 @@ export const MlflowServer: Layer.Layer<ServerUrl | CoreServices, unknown> = Laye
       )
     )
     return Url.pipe(
-      Layer.provideMerge(HttpLayerRouter.serve(MlflowRoutes, { disableLogger: true, disableListenLog: true })),
+      Layer.provideMerge(HttpLayerRouter.serve(makeRoutes(), { disableLogger: true, disableListenLog: true })),
       Layer.provideMerge(Core),
       Layer.provideMerge(Http)
     )

@@ -1,17 +1,20 @@
 import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
+import { request as httpRequest } from "node:http"
 import { Effect } from "effect"
 import { type Exchange, transcript } from "./fixtures.js"
-import { MlflowServer, type ServerUrl } from "./harness.js"
+import { MlflowServer, ServerUrl } from "./harness.js"
 import type { CoreServices } from "../../../layers/Basic.js"
 import { Bindings } from "./matcher.js"
 import { expandJson, type Override, replay } from "./replay.js"
+import { packageVersion } from "../../../src/http/server/version.js"
 
 /*
  * Every entry of the recorded MLflow 3.6 REST transcript, replayed in order
  * against our server: main part (1–47) on one fresh server, Appendix A
- * (artifact proxy) on another, as they were recorded. Server-level entries
- * (A111 version, A112 health, A116 host check) belong to the server's own
- * tests; A113 (GraphQL) and A114 (API 3.0 traces) are not part of this API.
+ * (artifact proxy) on another, as they were recorded, including the
+ * server-level A111 (version), A112 (health) and A116 (Host check, sent over
+ * raw HTTP because `fetch` does not let a caller set Host). A113 (GraphQL)
+ * and A114 (API 3.0 traces) are not part of this API.
  */
 
 const entries = transcript()
@@ -78,7 +81,9 @@ const overrides = (bindings: Bindings): Record<string, Override> => ({
     })
   },
   "45": { expect: (recorded) => withValues(recorded, { big: "x".repeat(6001), bigtag: "y".repeat(8001) }) },
-  A104: { send: () => ({ body: "hello artifact\n", headers: { "content-type": "text/plain" } }) }
+  A104: { send: () => ({ body: "hello artifact\n", headers: { "content-type": "text/plain" } }) },
+  // Our own version, where MLflow answers its version.
+  A111: { expect: () => ({ status: 200, response: { kind: "text", text: packageVersion } }) }
 })
 
 const replayAll = (ids: ReadonlyArray<string>) => (it: Vitest.MethodsNonLive<ServerUrl | CoreServices, true>) => {
@@ -96,7 +101,21 @@ const replayAll = (ids: ReadonlyArray<string>) => (it: Vitest.MethodsNonLive<Ser
 }
 
 const main = entries.filter((e) => /^\d+$/.test(e.id)).map((e) => e.id)
-const appendixA = ["A101", "A102", "A103", "A104", "A105", "A106", "A107", "A108", "A109", "A110", "A115"]
+const appendixA = [
+  "A101",
+  "A102",
+  "A103",
+  "A104",
+  "A105",
+  "A106",
+  "A107",
+  "A108",
+  "A109",
+  "A110",
+  "A111",
+  "A112",
+  "A115"
+]
 
 describe("MLflow REST transcript", () => {
   it("covers entries 1–47 and the artifact-proxy appendix", () => {
@@ -111,4 +130,34 @@ describe("MLflow REST transcript", () => {
   })
   layer(MlflowServer, { excludeTestServices: true })("entries 1–47", replayAll(main))
   layer(MlflowServer, { excludeTestServices: true })("Appendix A: proxied artifacts", replayAll(appendixA))
+})
+
+/** One GET over raw HTTP/1.1 with a chosen Host header. */
+const rawGet = (base: string, path: string, host: string) =>
+  Effect.promise(
+    () =>
+      new Promise<{ readonly status: number; readonly text: string }>((resolve, reject) => {
+        const url = new URL(base)
+        const request = httpRequest({ host: url.hostname, port: url.port, path, headers: { host } }, (response) => {
+          let text = ""
+          response.setEncoding("utf8").on("data", (chunk: string) => {
+            text += chunk
+          })
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, text }))
+        })
+        request.on("error", reject)
+        request.end()
+      })
+  )
+
+layer(MlflowServer, { excludeTestServices: true })("Appendix A: Host check", (it) => {
+  it.effect(`A116. ${entry("A116").title}`, () =>
+    Effect.gen(function* () {
+      const recorded = entry("A116")
+      const base = yield* ServerUrl
+      const reply = yield* rawGet(base, "/api/2.0/mlflow/experiments/get?experiment_id=0", "evil.example.com")
+      assert.strictEqual(reply.status, recorded.status)
+      assert.strictEqual(reply.text.trim(), recorded.response?.kind === "text" ? recorded.response.text.trim() : "")
+    })
+  )
 })
