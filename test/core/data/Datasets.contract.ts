@@ -12,6 +12,7 @@ import {
   DatasetProfile,
   DatasetSchema,
   DatasetVersionRef,
+  TransformStep,
   type DatasetVersion
 } from "../../../src/core/data/model.js"
 import { fitStandardizer, Transform } from "../../../src/core/data/transforms.js"
@@ -545,6 +546,49 @@ export const datasetsContract = <E>(name: string, layer: Layer.Layer<DatasetsTes
           )
           // The same derivation again yields the same bytes, hence the same version.
           assert.deepStrictEqual(yield* datasets.derive({ name: "customers-clean", from: v1, transform }), clean)
+        })
+      )
+
+      test(
+        "content derived elsewhere registers with derivedFrom, recording its parents and transform",
+        Effect.gen(function* () {
+          const datasets = yield* Datasets
+          yield* datasets.register({ name: "customers", source: csv(customersCsv) })
+          const steps = [new TransformStep({ op: "spark-job", args: { script: "clean.py" } })]
+          const derived = yield* datasets.register({
+            name: "customers-spark",
+            source: csv("id,age\n1,34\n"),
+            derivedFrom: { parents: [{ name: "customers", version: 1 }], transform: steps }
+          })
+          assert.deepStrictEqual(
+            [derived.sourceType, derived.parents, derived.transform],
+            ["transform", [new DatasetVersionRef({ name: "customers", version: 1 })], steps]
+          )
+          const lineage = yield* datasets.getLineage("customers-spark", 1)
+          assert.deepStrictEqual(
+            lineage.ancestors.map((a) => [a.name, a.version]),
+            [["customers", 1]]
+          )
+        })
+      )
+
+      test(
+        "derivedFrom naming a version that does not exist fails and registers nothing",
+        Effect.gen(function* () {
+          const datasets = yield* Datasets
+          yield* datasets.register({ name: "customers", source: csv(customersCsv) })
+          const error = yield* Effect.flip(
+            datasets.register({
+              name: "orphan",
+              source: csv("id\n1\n"),
+              derivedFrom: { parents: [{ name: "customers", version: 9 }], transform: [] }
+            })
+          )
+          assert.strictEqual(error._tag, "DatasetVersionNotFound")
+          assert.deepStrictEqual(
+            (yield* datasets.listDatasets()).filter((name) => name === "orphan"),
+            []
+          )
         })
       )
 
