@@ -19,6 +19,20 @@ export interface BasicLayerOptions {
   readonly dataPath: string
   /** SQLite durability: `NORMAL` (default; safe in WAL mode) or `FULL` (fsync on every commit). */
   readonly synchronous?: "NORMAL" | "FULL"
+  /**
+   * How log lines look: `pretty` (default, for a terminal), `logfmt` or
+   * `json` (one line per record, for a server's log collector).
+   */
+  readonly logFormat?: LogFormat
+}
+
+/** The log line formats of {@link BasicLayerOptions.logFormat}. */
+export type LogFormat = "pretty" | "logfmt" | "json"
+
+const loggers: Record<LogFormat, Layer.Layer<never>> = {
+  pretty: Logger.pretty,
+  logfmt: Logger.logFmt,
+  json: Logger.json
 }
 
 /**
@@ -49,7 +63,7 @@ export const makeBasicLayer = (
   const Models = LoggedModels.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const Artifacts = ArtifactStore.layer(path.join(dataPath, "artifacts")).pipe(Layer.provide(NodeContext.layer))
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
-  return Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data, Logger.pretty)
+  return Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data, loggers[options.logFormat ?? "pretty"])
 }
 
 /**

@@ -27,5 +27,6 @@ runCli(process.argv).pipe(
     })
   ),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain
+  // Each command's layer chooses the log format (the server: one line per record).
+  (program) => NodeRuntime.runMain(program, { disablePrettyLogger: true })
 )

@@ -17,6 +17,10 @@ const options = {
       "Comma-separated Host header names to accept besides the loopback names and --host (*.example.com wildcards, * for all)"
     ),
     Options.optional
+  ),
+  logFormat: Options.choice("log-format", ["logfmt", "json", "pretty"]).pipe(
+    Options.withDescription("Log lines: one logfmt or JSON line per record (the default), or pretty for a terminal"),
+    Options.withDefault("logfmt" as const)
   )
 }
 
@@ -48,6 +52,8 @@ export const serverCommand = Command.make("server", options, (flags) =>
       })
     }
     yield* Effect.logInfo(`serving ${dataPath}`)
-    return yield* Layer.launch(makeServerLayer(serverOptions).pipe(Layer.provide(makeBasicLayer({ dataPath }))))
+    return yield* Layer.launch(
+      makeServerLayer(serverOptions).pipe(Layer.provide(makeBasicLayer({ dataPath, logFormat: flags.logFormat })))
+    )
   })
 ).pipe(Command.withDescription("Run the tracking server (native API, MLflow REST API, /docs) on a data directory"))
