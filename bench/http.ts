@@ -16,6 +16,7 @@
  * The load generator sends pre-serialised bodies over keep-alive
  * connections, so it spends far less time per request than the server.
  */
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -144,6 +145,28 @@ const searchFigures = async (base: string, experimentId: string): Promise<Array<
   return figures
 }
 
+/**
+ * Run creation against `bench/support/bare-run-server.ts` in its own
+ * process: the floor any server pays here for two JSON requests and two
+ * SQLite transactions per run.
+ */
+const bareServerRate = (file: string) =>
+  Effect.gen(function* () {
+    const port = yield* freePort
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn(process.execPath, ["--import", "tsx", "bench/support/bare-run-server.ts", String(port), file], {
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+      ),
+      (child) => Effect.sync(() => child.kill())
+    )
+    yield* Effect.async<void>((resume) => {
+      child.stdout?.once("data", () => resume(Effect.void))
+    })
+    return yield* Effect.promise(() => createRunsRate(`http://127.0.0.1:${port}`, "1"))
+  }).pipe(Effect.scoped)
+
 /** p50/p99/max of the time one `logMetric` call takes through RemoteLayer, and the final flush. */
 const remoteLogMetric = (url: string) =>
   Effect.gen(function* () {
@@ -196,13 +219,23 @@ export const runHttp = (): Promise<ReadonlyArray<Figure>> =>
         post(`${base}/api/2.0/mlflow/experiments/create`, JSON.stringify({ name: "http-bench" }))
       )) as { experiment_id: string }
       const created = yield* Effect.promise(() => createRunsRate(base, experimentId))
-      figures.push({
-        name: `HTTP run creation (runs/create + log-batch, sequential, ${runsCreated} runs)`,
-        unit: "runs/s",
-        value: Math.round(created),
-        baseline: { name: "MLflow 3.6 server, measured", value: 8 },
-        ratio: created / 8
-      })
+      const floor = yield* bareServerRate(path.join(dir, "bare.db"))
+      figures.push(
+        {
+          name: `HTTP run creation (runs/create + log-batch, sequential, ${runsCreated} runs)`,
+          unit: "runs/s",
+          value: Math.round(created),
+          baseline: { name: "MLflow 3.6 server, measured", value: 8 },
+          ratio: created / 8
+        },
+        {
+          name: "HTTP run creation vs the bare floor on this machine",
+          unit: "runs/s",
+          value: Math.round(created),
+          baseline: { name: "bare node:http + better-sqlite3, same requests", value: Math.round(floor) },
+          ratio: created / floor
+        }
+      )
 
       const newRun = () =>
         Effect.promise(async () => {
