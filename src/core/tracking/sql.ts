@@ -593,7 +593,8 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
       // A new run has no params, metrics or inputs yet: built here rather than read back.
       const tags = new Map<string, string>()
-      for (const tag of [...(input.tags ?? []), { key: SystemTags.runName, value: runName }]) tags.set(tag.key, tag.value)
+      for (const tag of [...(input.tags ?? []), { key: SystemTags.runName, value: runName }])
+        tags.set(tag.key, tag.value)
       return new Run(
         {
           info: toRunInfo(row),
