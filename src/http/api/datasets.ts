@@ -8,9 +8,8 @@ import {
   InvalidDatasetFile
 } from "../../core/data/errors.js"
 import { DatasetFormat, DatasetLineage, DatasetVersion, DerivedFrom } from "../../core/data/model.js"
-import { InvalidArgument, LimitExceeded } from "../../core/errors.js"
 import { Bytes } from "./artifacts.js"
-import { status } from "./status.js"
+import { status, validatesInput } from "./status.js"
 import { IntFromString, optional } from "./wire.js"
 
 const VersionKey = Schema.Struct({ name: Schema.String, version: IntFromString })
@@ -54,16 +53,14 @@ export class DatasetsGroup extends HttpApiGroup.make("datasets")
       .addError(DatasetVersionNotFound, status.notFound)
       .addError(InvalidDatasetFile, status.unprocessable)
       .addError(DatasetReadError, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
       .addError(ArtifactStorageError, status.unavailable)
   )
   .add(
     HttpApiEndpoint.post("registerMetadata", "/datasets/metadata")
       .setPayload(RegisterMetadataBody)
       .addSuccess(DatasetVersion, { status: 201 })
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.get("versions", "/datasets/versions")

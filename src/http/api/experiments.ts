@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../core/errors.js"
+import { InvalidArgument, InvalidPageToken } from "../../core/errors.js"
 import {
   ExperimentAlreadyExists,
   ExperimentNotFound,
@@ -15,7 +15,7 @@ import {
   Page,
   ViewType
 } from "../../core/tracking/model.js"
-import { status } from "./status.js"
+import { status, validatesInput } from "./status.js"
 import { KeyValue, optional } from "./wire.js"
 
 const experimentId = HttpApiSchema.param("experimentId", ExperimentId)
@@ -43,8 +43,7 @@ export class ExperimentsGroup extends HttpApiGroup.make("experiments")
       .setPayload(CreateExperimentBody)
       .addSuccess(Experiment, { status: 201 })
       .addError(ExperimentAlreadyExists, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.get("get")`/experiments/${experimentId}`
@@ -64,8 +63,7 @@ export class ExperimentsGroup extends HttpApiGroup.make("experiments")
       .addError(InvalidFilter, status.invalid)
       .addError(InvalidOrderBy, status.invalid)
       .addError(InvalidPageToken, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("summaries", "/experiments/summaries")
@@ -83,24 +81,21 @@ export class ExperimentsGroup extends HttpApiGroup.make("experiments")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(ExperimentNotFound, status.notFound)
       .addError(ExperimentAlreadyExists, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.put("setTag")`/experiments/${experimentId}/tags`
       .setPayload(KeyValue)
       .addSuccess(HttpApiSchema.NoContent)
       .addError(ExperimentNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteTag")`/experiments/${experimentId}/tags`
       .setUrlParams(Schema.Struct({ key: Schema.String }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(ExperimentNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("delete")`/experiments/${experimentId}`

@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../core/errors.js"
+import { InvalidPageToken } from "../../core/errors.js"
 import { LoggedModelNotFound } from "../../core/models/errors.js"
 import { LoggedModel, LoggedModelId, LoggedModelStatus, ModelOutput, RunOutputs } from "../../core/models/model.js"
 import {
@@ -12,7 +12,7 @@ import {
   RunNotFound
 } from "../../core/tracking/errors.js"
 import { ExperimentId, MetricValue, Page, RunId } from "../../core/tracking/model.js"
-import { status } from "./status.js"
+import { status, validatesInput } from "./status.js"
 import { KeyValue, optional } from "./wire.js"
 
 const modelId = HttpApiSchema.param("modelId", LoggedModelId)
@@ -57,8 +57,7 @@ export class LoggedModelsGroup extends HttpApiGroup.make("loggedModels")
       .addError(ExperimentNotFound, status.notFound)
       .addError(ExperimentNotActive, status.conflict)
       .addError(RunNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.get("get")`/logged-models/${modelId}`
@@ -70,8 +69,7 @@ export class LoggedModelsGroup extends HttpApiGroup.make("loggedModels")
       .setPayload(Schema.Struct({ status: LoggedModelStatus, statusMessage: optional(Schema.String) }))
       .addSuccess(LoggedModel)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("delete")`/logged-models/${modelId}`
@@ -85,48 +83,42 @@ export class LoggedModelsGroup extends HttpApiGroup.make("loggedModels")
       .addError(InvalidFilter, status.invalid)
       .addError(InvalidOrderBy, status.invalid)
       .addError(InvalidPageToken, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.put("setTags")`/logged-models/${modelId}/tags`
       .setPayload(Schema.Struct({ tags: Schema.Array(KeyValue) }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteTag")`/logged-models/${modelId}/tags`
       .setUrlParams(Schema.Struct({ key: Schema.String }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("logParams")`/logged-models/${modelId}/params`
       .setPayload(Schema.Struct({ params: Schema.Array(KeyValue) }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("logMetrics")`/logged-models/${modelId}/metrics`
       .setPayload(Schema.Struct({ metrics: Schema.Array(LoggedModelMetricBody) }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("recordModelVersion")`/logged-models/${modelId}/model-versions`
       .setPayload(Schema.Struct({ registeredModelName: Schema.String, version: Schema.Int }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("logOutputs")`/runs/${runId}/outputs`
@@ -135,8 +127,7 @@ export class LoggedModelsGroup extends HttpApiGroup.make("loggedModels")
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
       .addError(LoggedModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("outputsOfRuns", "/runs/outputs")

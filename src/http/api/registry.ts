@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../core/errors.js"
+import { InvalidArgument, InvalidPageToken } from "../../core/errors.js"
 import {
   AliasNotFound,
   ModelVersionNotFound,
@@ -18,7 +18,7 @@ import {
 } from "../../core/registry/model.js"
 import { InvalidFilter, RunNotFound } from "../../core/tracking/errors.js"
 import { Page, RunId } from "../../core/tracking/model.js"
-import { status } from "./status.js"
+import { status, validatesInput } from "./status.js"
 import { KeyValue, optional } from "./wire.js"
 
 // Model names may contain "/", so they travel in query strings and bodies, never in paths.
@@ -57,8 +57,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       )
       .addSuccess(RegisteredModel, { status: 201 })
       .addError(RegisteredModelAlreadyExists, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.get("getModel", "/models/get")
@@ -72,32 +71,28 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(RegisteredModel)
       .addError(RegisteredModelNotFound, status.notFound)
       .addError(RegisteredModelAlreadyExists, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.patch("updateModel", "/models")
       .setPayload(Schema.Struct({ name: Schema.String, description: Schema.String }))
       .addSuccess(RegisteredModel)
       .addError(RegisteredModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.put("setModelTag", "/models/tags")
       .setPayload(Schema.Struct({ name: Schema.String, key: Schema.String, value: Schema.String }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RegisteredModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteModelTag", "/models/tags")
       .setUrlParams(Schema.Struct({ name: Schema.String, key: Schema.String }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RegisteredModelNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteModel", "/models")
@@ -111,8 +106,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(Page(RegisteredModel))
       .addError(InvalidFilter, status.invalid)
       .addError(InvalidPageToken, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("createVersion", "/models/versions")
@@ -120,8 +114,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(ModelVersion, { status: 201 })
       .addError(RegisteredModelNotFound, status.notFound)
       .addError(RunNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.get("getVersion", "/models/versions")
@@ -144,8 +137,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(ModelVersion)
       .addError(RegisteredModelNotFound, status.notFound)
       .addError(ModelVersionNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.put("setVersionTag", "/models/versions/tags")
@@ -155,8 +147,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RegisteredModelNotFound, status.notFound)
       .addError(ModelVersionNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteVersionTag", "/models/versions/tags")
@@ -164,8 +155,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RegisteredModelNotFound, status.notFound)
       .addError(ModelVersionNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteVersion", "/models/versions")
@@ -180,8 +170,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(Page(ModelVersion))
       .addError(InvalidFilter, status.invalid)
       .addError(InvalidPageToken, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("transitionStage", "/models/versions/stage")
@@ -210,8 +199,7 @@ export class RegistryGroup extends HttpApiGroup.make("registry")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RegisteredModelNotFound, status.notFound)
       .addError(ModelVersionNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteAlias", "/models/aliases")

@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../core/errors.js"
+import { InvalidPageToken } from "../../core/errors.js"
 import {
   ExperimentNotActive,
   ExperimentNotFound,
@@ -23,7 +23,7 @@ import {
   RunStatus,
   ViewType
 } from "../../core/tracking/model.js"
-import { status } from "./status.js"
+import { status, validatesInput } from "./status.js"
 import { IntFromString, KeyValue, optional } from "./wire.js"
 
 const runId = HttpApiSchema.param("runId", RunId)
@@ -90,8 +90,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addSuccess(Run, { status: 201 })
       .addError(ExperimentNotFound, status.notFound)
       .addError(ExperimentNotActive, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(HttpApiEndpoint.get("get")`/runs/${runId}`.addSuccess(Run).addError(RunNotFound, status.notFound))
   .add(
@@ -100,8 +99,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addSuccess(RunInfo)
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("delete")`/runs/${runId}`
@@ -120,8 +118,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
       .addError(ParamAlreadyLogged, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("logMetric")`/runs/${runId}/metrics`
@@ -129,8 +126,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.put("setTag")`/runs/${runId}/tags`
@@ -138,8 +134,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.del("deleteTag")`/runs/${runId}/tags`
@@ -148,8 +143,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
       .addError(TagNotFound, status.notFound)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("logBatch")`/runs/${runId}/batch`
@@ -158,8 +152,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
       .addError(ParamAlreadyLogged, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("logInputs")`/runs/${runId}/inputs`
@@ -167,8 +160,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(RunNotFound, status.notFound)
       .addError(RunNotActive, status.conflict)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.get("metricHistory")`/runs/${runId}/metric-history`
@@ -176,8 +168,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addSuccess(Page(Metric))
       .addError(RunNotFound, status.notFound)
       .addError(InvalidPageToken, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .add(
     HttpApiEndpoint.post("search", "/runs/search")
@@ -186,8 +177,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       .addError(InvalidFilter, status.invalid)
       .addError(InvalidOrderBy, status.invalid)
       .addError(InvalidPageToken, status.invalid)
-      .addError(InvalidArgument, status.invalid)
-      .addError(LimitExceeded, status.invalid)
+      .pipe(validatesInput)
   )
   .annotate(
     OpenApi.Description,

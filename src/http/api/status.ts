@@ -1,3 +1,6 @@
+import type { HttpApiEndpoint, HttpMethod } from "@effect/platform"
+import { InvalidArgument, LimitExceeded } from "../../core/errors.js"
+
 /**
  * The one status code each kind of tagged error answers with on the native
  * API. A client mistake is always a 4xx; 5xx are left to defects.
@@ -13,3 +16,27 @@ export const status = {
   /** The store itself failed (disk full, permissions): retrying later may succeed. */
   unavailable: { status: 503 }
 } as const
+
+/**
+ * Declares the two errors of any endpoint that validates its input:
+ * `InvalidArgument` and `LimitExceeded`, both 400.
+ *
+ * @example
+ * ```ts
+ * HttpApiEndpoint.post("create", "/experiments").setPayload(Body).pipe(validatesInput)
+ * ```
+ */
+export const validatesInput = <
+  Name extends string,
+  Method extends HttpMethod.HttpMethod,
+  Path,
+  UrlParams,
+  Payload,
+  Headers,
+  Success,
+  Error,
+  R,
+  RE
+>(
+  endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, Method, Path, UrlParams, Payload, Headers, Success, Error, R, RE>
+) => endpoint.addError(InvalidArgument, status.invalid).addError(LimitExceeded, status.invalid)
