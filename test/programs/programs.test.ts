@@ -13,7 +13,9 @@ import {
   type Run
 } from "effect-mlops"
 import { makeBasicLayer } from "effect-mlops/layers"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -174,6 +176,48 @@ describe("programs/custom-composition.ts", () => {
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" })
       expect(result.stdout.trim()).toBe("run demo FINISHED score=0.87 (models registered: 0)")
       expect(fs.existsSync(path.join(target, "metadata.db"))).toBe(true)
+    },
+    timeout
+  )
+})
+
+describe("npm start (programs/quickstart.ts --serve)", () => {
+  it(
+    "prints the URL after the sweep and serves its results over the API until stopped",
+    async () => {
+      const port = await new Promise<number>((resolve) => {
+        const probe = net.createServer().listen(0, "127.0.0.1", () => {
+          const address = probe.address()
+          probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+        })
+      })
+      const child = spawn(process.execPath, ["--import", "tsx", path.join("programs", "quickstart.ts"), "--serve"], {
+        cwd: repoRoot,
+        env: { ...process.env, NO_COLOR: "1", MLOPS_DATA_DIR: path.join(tmp, "served"), PORT: String(port) },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk
+      })
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve))
+      try {
+        const url = `http://127.0.0.1:${port}`
+        await expect
+          .poll(() => stdout, { timeout: 180_000, interval: 200 })
+          .toContain(`Serving these results at ${url}`)
+        await expect
+          .poll(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status, { timeout: 30_000 })
+          .toBe(200)
+        const experiment = (await (
+          await fetch(`${url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=penguins-softmax`)
+        ).json()) as { experiment?: { name?: string } }
+        expect(experiment.experiment?.name).toBe("penguins-softmax")
+        expect(stdout.indexOf("Sweep of")).toBeLessThan(stdout.indexOf("Serving these results"))
+      } finally {
+        child.kill("SIGTERM")
+      }
+      expect(await exited).toBe(0)
     },
     timeout
   )
