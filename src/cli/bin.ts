@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=256
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256
 /**
  * The `effect-mlops` executable. Exit codes: 0 success, 1 the command
  * failed, 2 usage error (see `effect-mlops --help`). SIGINT and SIGTERM
@@ -7,8 +7,9 @@
  * The V8 flags keep a long-running server small: requests allocate short-
  * lived objects, and a small young generation plus a capped old space make
  * V8 collect them instead of growing the heap (peak RSS under ingest load
- * ~140 MB instead of ~250 MB, at no measurable throughput cost; see
- * bench/http.ts). Run `node --max-old-space-size=N <bin>` to raise the cap.
+ * 146–153 MB, against 150–152 MB with 2 MB semi-spaces, 154–157 MB with 4 MB
+ * and ~250 MB with V8's defaults; see bench/http.ts). Run
+ * `node --max-old-space-size=N <bin>` to raise the cap.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
