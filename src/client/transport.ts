@@ -5,6 +5,7 @@ import { CurrentPrincipal, CurrentTenant } from "../core/context.js"
 import { InvalidArgument } from "../core/errors.js"
 import { IdentityHeaders } from "../http/api/identity.js"
 import { MlopsApi } from "../http/api/Api.js"
+import { fieldPath } from "../http/api/wire.js"
 
 /** Failures of the transport rather than of the service: network, unexpected statuses, undecodable bodies. */
 export type TransportError = HttpClientError.HttpClientError | HttpApiError.HttpApiDecodeError | ParseResult.ParseError
@@ -25,14 +26,6 @@ export const orDieTransport = <A, E, R>(
 ): Effect.Effect<A, Exclude<E, Extract<E, TransportError>>, R> =>
   Effect.catchIf(effect, (error): error is Extract<E, TransportError> => isTransportError(error), Effect.die)
 
-/** `metrics.0.step` as `metrics[0].step`, the way the core names fields. */
-const fieldOf = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>(
-    (field, key) =>
-      typeof key === "number" ? `${field}[${key}]` : field === "" ? String(key) : `${field}.${String(key)}`,
-    ""
-  )
-
 /**
  * A request the client cannot even encode (a non-integer step, an unknown
  * status smuggled past the types) is the caller's mistake: it fails with
@@ -50,7 +43,7 @@ export const rejectUnencodable =
         const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
         return Effect.fail(
           new InvalidArgument({
-            field: fieldOf(first?.path ?? []) || "request",
+            field: fieldPath(first?.path ?? []) || "request",
             reason: first?.message ?? error.message
           })
         )

@@ -15,11 +15,11 @@ import {
 import { makeBasicLayer } from "effect-mlops/layers"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { type ProcessResult, runProcess } from "../support/process.js"
+import { freePort } from "../support/serverProcess.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const timeout = 240_000
@@ -185,12 +185,7 @@ describe("npm start (programs/quickstart.ts --serve)", () => {
   it(
     "prints the URL after the sweep and serves its results over the API until stopped",
     async () => {
-      const port = await new Promise<number>((resolve) => {
-        const probe = net.createServer().listen(0, "127.0.0.1", () => {
-          const address = probe.address()
-          probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-        })
-      })
+      const port = await Effect.runPromise(freePort)
       const child = spawn(process.execPath, ["--import", "tsx", path.join("programs", "quickstart.ts"), "--serve"], {
         cwd: repoRoot,
         env: { ...process.env, NO_COLOR: "1", MLOPS_DATA_DIR: path.join(tmp, "served"), PORT: String(port) },

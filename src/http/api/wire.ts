@@ -13,3 +13,11 @@ export const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optio
 
 /** A non-negative integer carried in a query string. */
 export const IntFromString = Schema.NumberFromString.pipe(Schema.int())
+
+/** A schema issue's path as the core names fields: `["metrics", 3, "key"]` is `metrics[3].key`. */
+export const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.reduce<string>(
+    (field, key) =>
+      typeof key === "number" ? `${field}[${key}]` : field === "" ? String(key) : `${field}.${String(key)}`,
+    ""
+  )

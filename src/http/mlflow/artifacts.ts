@@ -1,10 +1,11 @@
 import { HttpLayerRouter, HttpRouter, HttpServerRequest } from "@effect/platform"
-import { Effect, Either, Schema, Stream } from "effect"
+import { Effect, Either, Schema } from "effect"
 import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import { artifactPathFromUri, normalizeArtifactPath, normalizeArtifactPrefix } from "../../core/artifacts/path.js"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { MlflowApiError, invalidParameter } from "./errors.js"
-import { artifactDownload } from "./download.js"
+import { artifactDownload } from "../download.js"
+import { drainOnFailure, uploadBody } from "../upload.js"
 import { decoder, optional, queryMessage, RunRef, type RunRefMessage, requireRunId } from "./request.js"
 import { empty, endpoint, ok, respond, routes } from "./route.js"
 import * as wire from "./wire.js"
@@ -77,9 +78,11 @@ export const ArtifactRoutes = HttpLayerRouter.addAll(
           Effect.gen(function* () {
             const path = yield* wildcardPath
             const request = yield* HttpServerRequest.HttpServerRequest
-            yield* store.put(
-              path,
-              Stream.mapError(request.stream, () => readFailed)
+            yield* drainOnFailure(request)(
+              store.put(
+                path,
+                uploadBody(request, () => readFailed)
+              )
             )
             return ok(empty)
           })

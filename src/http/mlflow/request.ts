@@ -1,6 +1,7 @@
 import type { HttpServerRequest } from "@effect/platform"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { RunId } from "../../core/tracking/model.js"
+import { fieldPath } from "../api/wire.js"
 import { MlflowApiError, invalidParameter } from "./errors.js"
 
 /*
@@ -96,13 +97,6 @@ export interface RunRefMessage {
 const missing = (field: string) =>
   invalidParameter(
     `Missing value for required parameter '${field}'. See the API docs for more information about request parameters.`
-  )
-
-/** `["metrics", 3, "key"]` as `metrics[3].key`. */
-const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>(
-    (acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc === "" ? String(key) : `${acc}.${String(key)}`),
-    ""
   )
 
 /** The first decoding issue as an MLflow error naming the field. */

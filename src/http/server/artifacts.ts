@@ -5,8 +5,8 @@ import { InvalidArtifactPath } from "../../core/artifacts/errors.js"
 import { checkPlacement, type PathKind } from "../../core/artifacts/internal.js"
 import { normalizeArtifactPath } from "../../core/artifacts/path.js"
 import { MlopsApi } from "../api/Api.js"
-import { drainOnFailure, uploadBody } from "./upload.js"
-import { artifactResponse } from "./download.js"
+import { drainOnFailure, uploadBody } from "../upload.js"
+import { artifactDownload } from "../download.js"
 
 /**
  * Handlers of the `artifacts` group. Uploads and downloads are raw handlers
@@ -29,11 +29,7 @@ export const ArtifactsHandlers = HttpApiBuilder.group(MlopsApi, "artifacts", (ha
           )
         )
       )
-      .handleRaw("get", ({ urlParams }) =>
-        Effect.map(store.stat(urlParams.path), (info) =>
-          artifactResponse(info.path, store.get(urlParams.path), info.size)
-        )
-      )
+      .handleRaw("get", ({ urlParams }) => artifactDownload(store, urlParams.path, "auto"))
       .handle("checkPlacement", ({ urlParams }) =>
         Effect.flatMap(normalizeArtifactPath(urlParams.path), (normalized) =>
           checkPlacement(normalized, (path) =>

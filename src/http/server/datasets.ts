@@ -4,7 +4,7 @@ import { Datasets } from "../../core/data/Datasets.js"
 import { DatasetReadError } from "../../core/data/errors.js"
 import { DataSource } from "../../core/data/model.js"
 import { MlopsApi } from "../api/Api.js"
-import { drainOnFailure, uploadBody } from "./upload.js"
+import { drainOnFailure, uploadBody } from "../upload.js"
 
 /** Handlers of the `datasets` group; a registration streams the uploaded file through the profiler. */
 export const DatasetsHandlers = HttpApiBuilder.group(MlopsApi, "datasets", (handlers) =>

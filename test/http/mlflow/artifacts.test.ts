@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto"
 import { request as httpRequest } from "node:http"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { peakMemoryGrowth } from "../../support/memory.js"
 import { call, MlflowServer, ServerUrl } from "./harness.js"
 import { type WireFile, wire } from "./wireTypes.js"
 
@@ -23,30 +22,6 @@ const put = (path: string, body: string) => call("PUT", proxy(path), { body })
 
 /** Bytes `i * chunk .. (i + 1) * chunk` of a deterministic test file. */
 const chunkOf = (i: number, size: number) => new Uint8Array(size).fill(i % 251)
-
-// A full collection before each sample, so only memory something still holds is counted, not garbage.
-setFlagsFromString("--expose_gc")
-const collect = runInNewContext("gc") as () => void
-
-/** Samples live heap and buffer memory while `effect` runs; the highest growth over the start, in bytes. */
-const peakMemoryGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const used = () => {
-      collect()
-      const m = process.memoryUsage()
-      return m.heapUsed + m.arrayBuffers
-    }
-    const start = used()
-    let peak = start
-    const timer = setInterval(() => {
-      peak = Math.max(peak, used())
-    }, 500)
-    const result = yield* Effect.ensuring(
-      effect,
-      Effect.sync(() => clearInterval(timer))
-    )
-    return { result, growth: peak - start }
-  })
 
 /** A raw request, so the path reaches the server exactly as written (`fetch` would resolve `..`). */
 const rawGet = (url: string, path: string) =>

@@ -1,7 +1,7 @@
 import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
-import { request as httpRequest } from "node:http"
 import { Effect } from "effect"
 import { type Exchange, transcript } from "./fixtures.js"
+import { getWithHost } from "../../support/rawHttp.js"
 import { MlflowServer, ServerUrl } from "./harness.js"
 import type { CoreServices } from "../../../layers/Basic.js"
 import { Bindings } from "./matcher.js"
@@ -132,30 +132,12 @@ describe("MLflow REST transcript", () => {
   layer(MlflowServer, { excludeTestServices: true })("Appendix A: proxied artifacts", replayAll(appendixA))
 })
 
-/** One GET over raw HTTP/1.1 with a chosen Host header. */
-const rawGet = (base: string, path: string, host: string) =>
-  Effect.promise(
-    () =>
-      new Promise<{ readonly status: number; readonly text: string }>((resolve, reject) => {
-        const url = new URL(base)
-        const request = httpRequest({ host: url.hostname, port: url.port, path, headers: { host } }, (response) => {
-          let text = ""
-          response.setEncoding("utf8").on("data", (chunk: string) => {
-            text += chunk
-          })
-          response.on("end", () => resolve({ status: response.statusCode ?? 0, text }))
-        })
-        request.on("error", reject)
-        request.end()
-      })
-  )
-
 layer(MlflowServer, { excludeTestServices: true })("Appendix A: Host check", (it) => {
   it.effect(`A116. ${entry("A116").title}`, () =>
     Effect.gen(function* () {
       const recorded = entry("A116")
       const base = yield* ServerUrl
-      const reply = yield* rawGet(base, "/api/2.0/mlflow/experiments/get?experiment_id=0", "evil.example.com")
+      const reply = yield* getWithHost(base, "/api/2.0/mlflow/experiments/get?experiment_id=0", "evil.example.com")
       assert.strictEqual(reply.status, recorded.status)
       assert.strictEqual(reply.text.trim(), recorded.response?.kind === "text" ? recorded.response.text.trim() : "")
     })

@@ -1,6 +1,6 @@
 import { HttpServerResponse } from "@effect/platform"
 import { Effect, Stream } from "effect"
-import type { ArtifactStoreShape } from "../../core/artifacts/ArtifactStore.js"
+import type { ArtifactStoreShape } from "../core/artifacts/ArtifactStore.js"
 
 /** Extensions MLflow serves as text (`mlflow.utils.mime_type_utils`), plus the files MLflow names without one. */
 const textExtensions = new Set([
