@@ -40,9 +40,15 @@ export const builtExecutable = path.join(repoRoot, "dist", "bin", "effect-mlops.
  * Starts the server on `port` over the data directory `dataDir` and waits
  * until `/readyz` answers. The process is killed when the scope closes. By
  * default it runs `programs/serve.ts` from source; with `executable` it runs
- * `<executable> server`, e.g. the built {@link builtExecutable}.
+ * `<executable> server`, e.g. the built {@link builtExecutable}. With
+ * `discardLogs` its standard output goes to /dev/null instead of being kept
+ * for `output()`, as a benchmark's load generator should not read it.
  */
-export const spawnServer = (dataDir: string, port: number, options: { readonly executable?: string } = {}) =>
+export const spawnServer = (
+  dataDir: string,
+  port: number,
+  options: { readonly executable?: string; readonly discardLogs?: boolean } = {}
+) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       let output = ""
@@ -54,7 +60,7 @@ export const spawnServer = (dataDir: string, port: number, options: { readonly e
       const child = spawn(command, rest, {
         cwd: repoRoot,
         env: { ...process.env, MLOPS_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: "1" },
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", options.discardLogs === true ? "ignore" : "pipe", "pipe"]
       })
       child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
         output += chunk

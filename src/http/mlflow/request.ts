@@ -2,6 +2,7 @@ import type { HttpServerRequest } from "@effect/platform"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { RunId } from "../../core/tracking/model.js"
 import { fieldPath } from "../api/wire.js"
+import { bodyText } from "../bodyText.js"
 import { MlflowApiError, invalidParameter } from "./errors.js"
 
 /*
@@ -144,7 +145,9 @@ const malformed = (message: string) => new MlflowApiError({ errorCode: "MALFORME
  */
 export const bodyMessage = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<unknown, MlflowApiError> =>
   Effect.flatMap(
-    Effect.mapError(request.text, () => malformed("Could not read the request body")),
+    Effect.mapError(bodyText(request), (failure) =>
+      malformed(failure === "too-large" ? "The request body exceeds the size limit" : "Could not read the request body")
+    ),
     (text): Effect.Effect<unknown, MlflowApiError> => {
       if (text.trim() === "") return Effect.succeed(queryMessage(request.url))
       return Effect.flatMap(

@@ -115,6 +115,30 @@ layer(Server)("tracking server", (it) => {
         assert.strictEqual(status, 413)
       })
     )
+
+    it.effect("an MLflow body streamed without a length is cut at the limit with a 400 naming it", () =>
+      Effect.gen(function* () {
+        const oversize = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(JSON.stringify({ name: "x".repeat(70 * 1024) })))
+            controller.close()
+          }
+        })
+        const { status, body } = yield* json("/api/2.0/mlflow/experiments/create", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: oversize,
+          duplex: "half"
+        } as RequestInit)
+        assert.strictEqual(status, 400)
+        assert.deepStrictEqual(body, {
+          error_code: "MALFORMED_REQUEST",
+          message: "The request body exceeds the size limit"
+        })
+        const { body: found } = yield* json(`/api/2.0/mlflow/experiments/search?max_results=1000`)
+        assert.notInclude(JSON.stringify(found), "xxxxxxxx")
+      })
+    )
   })
 
   describe("DNS-rebinding protection", () => {
