@@ -15,6 +15,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
+    // Browser tests run with `npm run test:e2e` (test/e2e/vitest.config.ts).
+    exclude: ["test/e2e/**", "**/node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000
   }

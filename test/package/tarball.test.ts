@@ -9,7 +9,9 @@ import { builtinModules } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
 import { type ProcessResult, runOrThrow, runProcess } from "../support/process.js"
+import { freePort, spawnServer } from "../support/serverProcess.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const consumerFixture = fileURLToPath(new URL("./consumer/main.ts", import.meta.url))
@@ -90,7 +92,8 @@ describe("the npm tarball", () => {
         "dist/layers/index.js",
         "dist/layers/index.d.ts",
         "dist/src/testing/index.js",
-        "dist/src/testing/index.d.ts"
+        "dist/src/testing/index.d.ts",
+        "dist/ui/index.html"
       ])
     )
     const unwanted = files.filter(
@@ -262,6 +265,34 @@ describe("the packed executable", () => {
       const usage = await runProcess(bin(), ["experiments", "list", "--no-such-flag"], { cwd: consumer })
       expect(usage.status).toBe(2)
     },
+    timeout
+  )
+
+  it(
+    "serves the web UI shipped in the package at / and at the app's own paths",
+    () =>
+      Effect.runPromise(
+        Effect.gen(function* () {
+          const port = yield* freePort
+          yield* spawnServer(path.join(tmp, "ui-data"), port, { executable: bin() })
+          const get = (route: string) =>
+            Effect.promise(async () => {
+              const response = await fetch(`http://127.0.0.1:${port}${route}`)
+              return {
+                status: response.status,
+                type: response.headers.get("content-type"),
+                text: await response.text()
+              }
+            })
+          const page = yield* get("/experiments/1")
+          expect(page.status).toBe(200)
+          expect(page.text).toContain('<div id="app">')
+          const script = /src="(\/assets\/[^"]+\.js)"/.exec(page.text)?.[1] ?? "/assets/missing.js"
+          const asset = yield* get(script)
+          expect(asset.status).toBe(200)
+          expect(asset.type).toMatch(/javascript/)
+        }).pipe(Effect.scoped)
+      ),
     timeout
   )
 })

@@ -20,6 +20,7 @@ import { loopbackHosts } from "./hosts.js"
 import { bodyLimit, hostAllowList } from "./middleware.js"
 import { RegistryHandlers } from "./registry.js"
 import { RunsHandlers } from "./runs.js"
+import { defaultUiDirectory, UiRoutes } from "./ui.js"
 
 /** The core services the server exposes. */
 export type ServedServices = ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | Datasets
@@ -43,6 +44,11 @@ export interface ServerOptions {
    * authentication, like MLflow trusting a client's `user_id`. Default true.
    */
   readonly trustIdentityHeaders?: boolean
+  /**
+   * The directory of the built web UI, served at `/`; `false` serves no UI.
+   * Default: the package's `dist/ui` (`npm run build:ui`).
+   */
+  readonly ui?: string | false
 }
 
 const isStreamedUpload = (path: string): boolean =>
@@ -71,7 +77,7 @@ export const ApiRoutes = Layer.mergeAll(
 
 /** Every route of the server with its global middleware, ready for `HttpLayerRouter.serve`. */
 export const makeRoutes = (options: ServerOptions = {}) =>
-  ApiRoutes.pipe(
+  (options.ui === false ? ApiRoutes : Layer.merge(ApiRoutes, UiRoutes(options.ui ?? defaultUiDirectory()))).pipe(
     Layer.provide(options.trustIdentityHeaders === false ? Layer.empty : trustedIdentityHeaders),
     Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
     Layer.provide(bodyLimit(options.maxBodyBytes ?? 16 * 1024 * 1024, isStreamedUpload))
