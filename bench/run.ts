@@ -9,13 +9,15 @@ import { runIngest } from "./ingest.js"
 import type { Figure } from "./report.js"
 import { report } from "./report.js"
 import { runSearch } from "./search.js"
+import { runUi } from "./ui.js"
 
 const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
   ingest: runIngest,
   search: runSearch,
   history: runHistory,
   datasets: runDatasets,
-  http: runHttp
+  http: runHttp,
+  ui: runUi
 }
 
 const wanted = process.argv.slice(2)

@@ -117,6 +117,8 @@ export const api = {
     call<ExperimentKeysJson>("GET", `/experiments/${encodeURIComponent(experimentId)}/keys`),
   searchRuns: (search: RunSearch, signal?: AbortSignal) => call<Page<RunJson>>("POST", "/runs/search", search, signal),
   run: (runId: string) => call<RunJson>("GET", `/runs/${encodeURIComponent(runId)}`),
+  /** Server-sent `run` events while the run is running (for an `EventSource`). */
+  runEventsUrl: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/events`,
   history: (runId: string, key: string, window: HistoryWindow, signal?: AbortSignal) =>
     call<Page<MetricJson>>(
       "GET",

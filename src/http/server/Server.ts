@@ -19,6 +19,7 @@ import { trustedIdentityHeaders } from "./identity.js"
 import { loopbackHosts } from "./hosts.js"
 import { bodyLimit, hostAllowList } from "./middleware.js"
 import { RegistryHandlers } from "./registry.js"
+import { RunEventsRoutes } from "./runEvents.js"
 import { RunsHandlers } from "./runs.js"
 import { defaultUiDirectory, UiRoutes } from "./ui.js"
 
@@ -57,7 +58,10 @@ const isStreamedUpload = (path: string): boolean =>
   path.startsWith("/api/2.0/mlflow-artifacts/artifacts/") ||
   path.startsWith("/ajax-api/2.0/mlflow-artifacts/artifacts/")
 
-/** The native API (with `/openapi.json`), its docs page at `/docs`, the health routes and MLflow's REST API. */
+/**
+ * The native API (with `/openapi.json`), its docs page at `/docs`, the
+ * health routes, a run's live event stream and MLflow's REST API.
+ */
 export const ApiRoutes = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(MlopsApi, { openapiPath: "/openapi.json" }).pipe(
     Layer.provide([
@@ -72,6 +76,7 @@ export const ApiRoutes = Layer.mergeAll(
   // Scalar's script is bundled in @effect/platform, so the docs work offline.
   HttpApiScalar.layerHttpLayerRouter({ api: MlopsApi, path: "/docs" }),
   HealthRoutes,
+  RunEventsRoutes,
   MlflowRoutes
 )
 

@@ -71,12 +71,15 @@ export const MetricChart = ({
   metricKey,
   series,
   options,
-  height = 220
+  height = 220,
+  revision = 0
 }: {
   readonly metricKey: string
   readonly series: ReadonlyArray<ChartSeries>
   readonly options: ChartOptions
   readonly height?: number
+  /** Bumped when the series grew (a live run): refetches the current window. */
+  readonly revision?: number
 }) => {
   const host = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
@@ -111,7 +114,7 @@ export const MetricChart = ({
       }
     )
     return () => controller.abort()
-  }, [metricKey, seriesKey, window, options.xAxis])
+  }, [metricKey, seriesKey, window, options.xAxis, revision])
   useEffect(() => {
     const element = host.current
     if (!element || points === undefined) return

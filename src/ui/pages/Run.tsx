@@ -8,29 +8,53 @@ import { formatDuration, formatTime } from "../format.js"
 import { Link } from "../router.js"
 import { useAsync } from "../useAsync.js"
 
-/** How often a running run's page refreshes its data and charts. */
-const liveIntervalMs = 5000
+/**
+ * What a dataset input's profile JSON says in a line: ours carries
+ * `rowCount` and `columns`, MLflow clients send `num_rows` / `num_elements`.
+ */
+const profileSummary = (profile: string | undefined): string => {
+  if (profile === undefined) return "—"
+  try {
+    const parsed = JSON.parse(profile) as {
+      readonly rowCount?: number
+      readonly num_rows?: number
+      readonly columns?: ReadonlyArray<{ readonly name: string; readonly nullCount?: number }>
+    }
+    const rows = parsed.rowCount ?? parsed.num_rows
+    const rowText = rows === undefined ? "" : `${rows.toLocaleString()} rows`
+    const columns = parsed.columns
+    if (columns === undefined) return rowText || "—"
+    const nulls = columns.filter((c) => (c.nullCount ?? 0) > 0).map((c) => c.name)
+    return `${rowText} × ${columns.length} columns${nulls.length > 0 ? `; nulls in ${nulls.join(", ")}` : ""}`
+  } catch {
+    return "—"
+  }
+}
 
 /**
- * The run, refreshed every few seconds while it is running, so metrics
- * logged by a training job appear without reloading the page.
+ * The run, kept current while it is running through the server's event
+ * stream (`/api/v1/runs/{runId}/events`): metrics a training job logs
+ * appear without reloading the page. `revision` counts the updates, so the
+ * charts refetch their series.
  */
 const useLiveRun = (runId: string) => {
-  const [revision, setRevision] = useState(0)
-  const run = useAsync(() => api.run(runId), [runId, revision])
-  const [last, setLast] = useState<RunJson | undefined>(undefined)
-  useEffect(() => {
-    if (run.state === "done") setLast(run.value)
-  }, [run])
-  const running = last?.info.status === "RUNNING"
+  const loaded = useAsync(() => api.run(runId), [runId])
+  const [live, setLive] = useState<{ readonly run: RunJson; readonly revision: number } | undefined>(undefined)
+  useEffect(() => setLive(undefined), [runId])
+  const running = loaded.state === "done" && loaded.value.info.status === "RUNNING"
   useEffect(() => {
     if (!running) return
-    const timer = setInterval(() => setRevision((r) => r + 1), liveIntervalMs)
-    return () => clearInterval(timer)
-  }, [running])
+    const source = new EventSource(api.runEventsUrl(runId))
+    source.addEventListener("run", (event) => {
+      const run = JSON.parse((event as MessageEvent<string>).data) as RunJson
+      setLive((previous) => ({ run, revision: (previous?.revision ?? 0) + 1 }))
+      if (run.info.status !== "RUNNING") source.close()
+    })
+    return () => source.close()
+  }, [runId, running])
   return {
-    run: last !== undefined && last.info.runId === runId ? ({ state: "done", value: last } as const) : run,
-    revision
+    run: live === undefined ? loaded : ({ state: "done", value: live.run } as const),
+    revision: live?.revision ?? 0
   }
 }
 
@@ -90,7 +114,7 @@ const RunView = ({ run, revision }: { readonly run: RunJson; readonly revision: 
           <ChartControls options={options} onChange={setOptions} />
           <div class="cards">
             {metricKeys.map((key) => (
-              <MetricChart key={`${key}:${revision}`} metricKey={key} series={series} options={options} />
+              <MetricChart key={key} metricKey={key} series={series} options={options} revision={revision} />
             ))}
           </div>
         </>
@@ -118,6 +142,7 @@ const RunView = ({ run, revision }: { readonly run: RunJson; readonly revision: 
               <th scope="col">Digest</th>
               <th scope="col">Context</th>
               <th scope="col">Source</th>
+              <th scope="col">Profile</th>
             </tr>
           </thead>
           <tbody>
@@ -131,6 +156,7 @@ const RunView = ({ run, revision }: { readonly run: RunJson; readonly revision: 
                 </td>
                 <td>{input.tags.find((t) => t.key === "mlflow.data.context")?.value ?? "—"}</td>
                 <td>{input.dataset.source}</td>
+                <td>{profileSummary(input.dataset.profile)}</td>
               </tr>
             ))}
           </tbody>

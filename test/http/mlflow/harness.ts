@@ -65,7 +65,9 @@ export const call = (method: string, pathAndQuery: string, send: Send = {}) =>
   Effect.flatMap(ServerUrl, (url) =>
     Effect.promise(async (): Promise<Reply> => {
       const headers: Record<string, string> = { ...send.headers }
-      let body: string | Uint8Array | undefined = send.body
+      // A fresh copy: fetch's body type wants an ArrayBuffer-backed view.
+      let body: string | Uint8Array<ArrayBuffer> | undefined =
+        typeof send.body === "string" || send.body === undefined ? send.body : new Uint8Array(send.body)
       if (send.json !== undefined) {
         headers["content-type"] = "application/json"
         body = JSON.stringify(send.json)
