@@ -16,7 +16,8 @@ import * as path from "node:path"
 import { Effect, ManagedRuntime } from "effect"
 import type { Browser } from "playwright-core"
 import { makeBasicLayer } from "../layers/index.js"
-import { ExperimentTracker, type MetricInput } from "../src/index.js"
+import { generateRuns } from "../programs/generate/runs.js"
+import { ExperimentTracker } from "../src/index.js"
 import { launchBrowser } from "../test/e2e/browser.js"
 import { builtExecutable, freePort, spawnServer } from "../test/support/serverProcess.js"
 import type { Figure } from "./report.js"
@@ -28,47 +29,35 @@ const bigRunMetrics = 10
 const bigRunPoints = 1_000_000
 const repeats = 5
 
-/** 100,000 runs with 20 latest metrics, 3 params and a tag each, and the 10 × 1M-point run. */
+/**
+ * 100,000 runs with 20 latest metrics, 3 params and a tag each, and the
+ * 10 × 1M-point run, generated unless the store already has them (seeding
+ * takes minutes; `BENCH_UI_DATA=<dir>` keeps the store between runs).
+ */
 const seed = (dataPath: string) => {
   const runtime = ManagedRuntime.make(makeBasicLayer({ dataPath }))
   return runtime
     .runPromise(
       Effect.gen(function* () {
         const tracker = yield* ExperimentTracker
-        const { experimentId } = yield* tracker.createExperiment({ name: "ui-bench-100k" })
-        for (let r = 0; r < runCount; r++) {
-          const run = yield* tracker.createRun({ experimentId, runName: `run-${r}` })
-          yield* tracker.logBatch(run.info.runId, {
-            metrics: Array.from({ length: metricsPerRun }, (_, m) => ({
-              key: `metric_${m}`,
-              value: Math.sin(r + m),
-              step: 100
-            })),
-            params: [
-              { key: "lr", value: String(10 ** -(r % 5)) },
-              { key: "batch_size", value: String(2 ** (4 + (r % 4))) },
-              { key: "optimizer", value: r % 2 === 0 ? "adam" : "sgd" }
-            ],
-            tags: [{ key: "team", value: `team-${r % 7}` }]
-          })
+        const named = (prefix: string) =>
+          Effect.map(
+            tracker.searchExperiments({ filter: `name LIKE '${prefix}%'`, maxResults: 1 }),
+            (page) => page.items[0]?.experimentId
+          )
+        const experimentId = yield* named(`generated-${runCount}-runs-`)
+        const longExperiment = yield* named("generated-long-histories-")
+        if (experimentId !== undefined && longExperiment !== undefined) {
+          const [longRun] = (yield* tracker.searchRuns({ experimentIds: [longExperiment], maxResults: 1 })).items
+          if (longRun !== undefined) return { experimentId, bigRunId: longRun.info.runId, seeded: false }
         }
-        const big = yield* tracker.createExperiment({ name: "ui-bench-long-histories" })
-        const run = yield* tracker.createRun({ experimentId: big.experimentId, runName: "ten-million-points" })
-        const batch: Array<MetricInput> = new Array(1000)
-        for (let m = 0; m < bigRunMetrics; m++)
-          for (let start = 0; start < bigRunPoints; start += 1000) {
-            for (let i = 0; i < 1000; i++) {
-              const step = start + i
-              batch[i] = {
-                key: `loss_${m}`,
-                value: Math.exp(-step / 2e5) + 0.05 * Math.sin(step / 50 + m),
-                step,
-                timestamp: 1.7e12 + step
-              }
-            }
-            yield* tracker.logBatch(run.info.runId, { metrics: batch })
-          }
-        return { experimentId, bigRunId: run.info.runId }
+        const generated = yield* generateRuns({
+          runs: runCount,
+          metrics: metricsPerRun,
+          longMetrics: bigRunMetrics,
+          points: bigRunPoints
+        })
+        return { experimentId: generated.experimentId, bigRunId: generated.longRunId ?? "", seeded: true }
       })
     )
     .finally(() => runtime.dispose())
@@ -80,6 +69,8 @@ const measure = (browser: Browser, base: string, experimentId: string, bigRunId:
   Effect.promise(async () => {
     const open = async () => {
       const context = await browser.newContext({ viewport: { width: 1360, height: 900 } })
+      // tsx keeps function names with a __name helper that the page does not have.
+      await context.addInitScript("globalThis.__name = (f) => f")
       return { page: await context.newPage(), close: () => context.close() }
     }
 

@@ -166,6 +166,25 @@ describe("runs table", () => {
   })
 })
 
+describe("keyboard", () => {
+  it("moves through the runs grid with the arrows, selects with Space and opens a run with Enter", async () => {
+    const id = await experimentId()
+    await visit(`/experiments/${id}`, async (page) => {
+      await page.locator("output").filter({ hasText: /\d+ runs/ }).waitFor()
+      const grid = page.getByRole("grid", { name: "Runs" })
+      await grid.focus()
+      await page.keyboard.press("ArrowDown")
+      assert.strictEqual(await grid.getAttribute("aria-activedescendant"), "run-row-1")
+      await page.keyboard.press(" ")
+      await page.waitForURL(/sel=/)
+      assert.strictEqual(await page.locator("#run-row-1").getAttribute("aria-selected"), "true")
+      await page.keyboard.press("Enter")
+      await page.waitForURL(/\/runs\//)
+      await page.getByRole("heading", { name: "Metrics" }).waitFor()
+    })
+  })
+})
+
 describe("run page", () => {
   it("charts every metric and zooms into a window fetched from the server", async () => {
     const id = await experimentId()

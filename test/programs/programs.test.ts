@@ -217,3 +217,43 @@ describe("npm start (programs/quickstart.ts --serve)", () => {
     timeout
   )
 })
+
+describe("programs/generate-runs.ts", () => {
+  const generated = path.join(tmp, "generated")
+  const generate = (args: ReadonlyArray<string>) =>
+    runProcess(process.execPath, ["--import", "tsx", path.join("programs", "generate-runs.ts"), ...args], {
+      cwd: repoRoot,
+      env: { MLOPS_DATA_DIR: generated }
+    })
+
+  it(
+    "writes the runs it names, each with its metrics, params and tag, and a run of long histories",
+    async () => {
+      const result = await generate(["--runs", "30", "--metrics", "5", "--long-metrics", "2", "--points", "2500"])
+      expect(result.status).toBe(0)
+      const found = await Effect.runPromise(
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const experiments = yield* tracker.searchExperiments({ filter: "name LIKE 'generated-%'" })
+          const runs = experiments.items.find((e) => e.name.startsWith("generated-30-runs"))
+          const long = experiments.items.find((e) => e.name.startsWith("generated-long-histories"))
+          const page = yield* tracker.searchRuns({ experimentIds: [runs!.experimentId] })
+          const [longRun] = (yield* tracker.searchRuns({ experimentIds: [long!.experimentId] })).items
+          const history = yield* tracker.getMetricHistory({ runId: longRun!.info.runId, key: "loss_1" })
+          return { page, longRun: longRun!, history }
+        }).pipe(Effect.provide(makeBasicLayer({ dataPath: generated })))
+      )
+      expect(found.page.items).toHaveLength(30)
+      expect(found.page.items.every((r) => r.data.metrics.length === 5 && r.data.params.length === 3)).toBe(true)
+      expect(found.longRun.data.metrics.map((m) => m.key).sort()).toEqual(["loss_0", "loss_1"])
+      expect(found.history.items).toHaveLength(2500)
+    },
+    timeout
+  )
+
+  it("refuses a count that is not a non-negative integer with exit code 2", async () => {
+    const result = await generate(["--runs", "many"])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain("--runs takes a non-negative integer")
+  })
+})

@@ -159,6 +159,28 @@ const VersionDetail = ({ version }: { readonly version: DatasetVersionJson }) =>
           ) : null
         }
       </Loaded>
+      {version.schema !== null ? (
+        <table class="grid" aria-label={`Schema of version ${version.version}`} style={{ maxWidth: "640px" }}>
+          <thead>
+            <tr>
+              <th scope="col">Column</th>
+              <th scope="col">Type</th>
+              <th scope="col">Nullable</th>
+            </tr>
+          </thead>
+          <tbody>
+            {version.schema.columns.map((column) => (
+              <tr key={column.name}>
+                <td>{column.name}</td>
+                <td>{column.type}</td>
+                <td>{column.nullable ? "yes" : "no"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : version.rawSchema !== null ? (
+        <pre class="preview">{version.rawSchema}</pre>
+      ) : null}
       {version.profile === null ? (
         <p class="muted">A metadata-only version: no stored content to profile.</p>
       ) : (
