@@ -130,13 +130,16 @@ const measure = (browser: Browser, base: string, experimentId: string, bigRunId:
 export const runUi = (): Promise<ReadonlyArray<Figure>> =>
   Effect.runPromise(
     Effect.gen(function* () {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-bench-ui-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const kept = process.env.BENCH_UI_DATA
+      const dir = kept ?? fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-bench-ui-"))
+      if (kept === undefined)
+        yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
       const seeding = performance.now()
-      const { experimentId, bigRunId } = yield* Effect.promise(() => seed(dir))
-      console.log(
-        `seeded ${runCount.toLocaleString("en-US")} runs and a 10M-point run in ${Math.round(performance.now() - seeding)} ms`
-      )
+      const { experimentId, bigRunId, seeded } = yield* Effect.promise(() => seed(dir))
+      if (seeded)
+        console.log(
+          `seeded ${runCount.toLocaleString("en-US")} runs and a 10M-point run in ${Math.round(performance.now() - seeding)} ms`
+        )
 
       const port = yield* freePort
       yield* spawnServer(dir, port, { executable: builtExecutable, discardLogs: true })

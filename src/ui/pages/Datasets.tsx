@@ -252,6 +252,12 @@ const ColumnCard = ({ column }: { readonly column: ColumnProfileJson }) => {
           })}
         </svg>
       ) : null}
+      {numeric && numeric.histogram.length > 0 ? (
+        <div class="histogram-range muted" aria-hidden="true">
+          <span>{formatValue(numeric.histogram[0]?.lower ?? numeric.min)}</span>
+          <span>{formatValue(numeric.histogram[numeric.histogram.length - 1]?.upper ?? numeric.max)}</span>
+        </div>
+      ) : null}
       {!numeric && column.topValues.length > 0 ? (
         <table class="grid" aria-label={`Top values of ${column.name}`}>
           <tbody>

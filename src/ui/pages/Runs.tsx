@@ -1,3 +1,4 @@
+import { Component } from "preact"
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, api, type RunJson } from "../api.js"
 import { type Column, defaultColumns, nameSortKey, parseColumn, parseOrder } from "../columns.js"
@@ -10,7 +11,10 @@ import { useAsync } from "../useAsync.js"
 const rowHeight = 32
 const headerHeight = 34
 const overscan = 12
+/** The next page is requested this many rows before the end, so a fast scroll does not run into it. */
+const prefetchRows = 300
 const firstPage = 200
+/** Later pages stay small enough to parse within a frame or two while the user scrolls. */
 const nextPages = 1000
 
 interface Pages {
@@ -78,8 +82,13 @@ const useRunPages = (experimentId: string, filter: string, orderBy: ReadonlyArra
 
   useEffect(() => fetchPage(undefined, []), [fetchPage])
 
+  // Scrolling asks again before the state says "loading": a page is requested once.
+  const requested = useRef<string | null>(null)
   const loadMore = () => {
-    if (!state.loading && state.nextPageToken !== null) fetchPage(state.nextPageToken, state.runs)
+    const token = state.nextPageToken
+    if (state.loading || token === null || requested.current === token) return
+    requested.current = token
+    fetchPage(token, state.runs)
   }
   return { ...state, loadMore }
 }
@@ -194,6 +203,10 @@ const RunsTable = (props: TableProps) => {
   const [view, setView] = useState({ top: 0, height: 800 })
   const [active, setActive] = useState(0)
   const frame = useRef(0)
+  // Rows re-render only when their own props change, so they get a toggle that never changes identity.
+  const toggle = useRef(props.onToggle)
+  toggle.current = props.onToggle
+  const onToggle = useCallback((runId: string) => toggle.current(runId), [])
 
   useEffect(() => {
     const element = box.current
@@ -219,7 +232,7 @@ const RunsTable = (props: TableProps) => {
   const first = Math.max(0, Math.floor((view.top - headerHeight) / rowHeight) - overscan)
   const last = Math.min(runs.length, Math.ceil((view.top + view.height) / rowHeight) + overscan)
   useEffect(() => {
-    if (props.more && last >= runs.length - overscan) props.onNearEnd()
+    if (props.more && last >= runs.length - prefetchRows) props.onNearEnd()
   }, [last, runs.length, props.more])
 
   const template = `40px minmax(200px, 2fr) ${columns.map((c) => (c.kind === "attribute" ? "180px" : "minmax(110px, 1fr)")).join(" ")}`
@@ -285,50 +298,18 @@ const RunsTable = (props: TableProps) => {
   const rows = []
   for (let i = first; i < last; i++) {
     const run = runs[i] as RunJson
-    const isSelected = selected.has(run.info.runId)
     rows.push(
-      <div
+      <RunRow
         key={run.info.runId}
-        id={`run-row-${i}`}
-        class={`vtable-row${i === active ? " active" : ""}`}
-        role="row"
-        aria-rowindex={i + 2}
-        aria-selected={isSelected}
-        style={{
-          top: `${headerHeight + i * rowHeight}px`,
-          height: `${rowHeight}px`,
-          gridTemplateColumns: template,
-          width: `max(100%, ${width}px)`
-        }}
-      >
-        <div class="cell" role="gridcell">
-          <input
-            type="checkbox"
-            tabIndex={-1}
-            checked={isSelected}
-            aria-label={`Select ${run.info.runName}`}
-            onChange={() => props.onToggle(run.info.runId)}
-          />
-        </div>
-        <div class="cell" role="gridcell">
-          <Link href={`/runs/${encodeURIComponent(run.info.runId)}`} tabIndex={-1}>
-            {run.info.runName}
-          </Link>
-        </div>
-        {columns.map((column) => {
-          const text = column.text(run)
-          return (
-            <div
-              key={column.id}
-              class={`cell${column.numeric ? " num" : ""}${column.id === "status" ? ` status status-${text}` : ""}`}
-              role="gridcell"
-              title={text}
-            >
-              {text}
-            </div>
-          )
-        })}
-      </div>
+        run={run}
+        index={i}
+        active={i === active}
+        selected={selected.has(run.info.runId)}
+        columns={columns}
+        template={template}
+        width={width}
+        onToggle={onToggle}
+      />
     )
   }
 
@@ -379,4 +360,81 @@ const RunsTable = (props: TableProps) => {
       {rows}
     </div>
   )
+}
+
+interface RowProps {
+  readonly run: RunJson
+  readonly index: number
+  readonly active: boolean
+  readonly selected: boolean
+  readonly columns: ReadonlyArray<Column>
+  readonly template: string
+  readonly width: number
+  readonly onToggle: (runId: string) => void
+}
+
+/**
+ * One row of the runs grid. While scrolling, only rows that enter the
+ * window render: the others keep their props and skip the diff.
+ */
+class RunRow extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const p = this.props
+    return (
+      p.run !== next.run ||
+      p.index !== next.index ||
+      p.active !== next.active ||
+      p.selected !== next.selected ||
+      p.columns !== next.columns ||
+      p.template !== next.template ||
+      p.width !== next.width
+    )
+  }
+
+  override render() {
+    const { run, index, active, selected, columns, template, width, onToggle } = this.props
+    return (
+      <div
+        id={`run-row-${index}`}
+        class={`vtable-row${active ? " active" : ""}`}
+        role="row"
+        aria-rowindex={index + 2}
+        aria-selected={selected}
+        style={{
+          top: `${headerHeight + index * rowHeight}px`,
+          height: `${rowHeight}px`,
+          gridTemplateColumns: template,
+          width: `max(100%, ${width}px)`
+        }}
+      >
+        <div class="cell" role="gridcell">
+          <input
+            type="checkbox"
+            tabIndex={-1}
+            checked={selected}
+            aria-label={`Select ${run.info.runName}`}
+            onChange={() => onToggle(run.info.runId)}
+          />
+        </div>
+        <div class="cell" role="gridcell">
+          <Link href={`/runs/${encodeURIComponent(run.info.runId)}`} tabIndex={-1}>
+            {run.info.runName}
+          </Link>
+        </div>
+        {columns.map((column) => {
+          const text = column.text(run)
+          return (
+            <div
+              key={column.id}
+              class={`cell${column.numeric ? " num" : ""}${column.id === "status" ? ` status status-${text}` : ""}`}
+              role="gridcell"
+              title={text}
+            >
+              {text}
+            </div>
+          )
+        })}
+      </div>
+    )
+  }
 }
