@@ -8,10 +8,18 @@ import type { Schema } from "effect"
 import type { FileEntry } from "../core/artifacts/model.js"
 import type { DatasetLineage, DatasetVersion } from "../core/data/model.js"
 import type { AliasChange, ModelVersion, ModelVersionLineage, RegisteredModel } from "../core/registry/model.js"
-import type { Experiment, ExperimentKeys, ExperimentSummary, Metric, Run } from "../core/tracking/model.js"
+import type {
+  Experiment,
+  ExperimentKeys,
+  ExperimentSummary,
+  Metric,
+  Run,
+  RunDataSelection
+} from "../core/tracking/model.js"
 
 type Wire<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 
+export type { RunDataSelection }
 export type ExperimentJson = Wire<typeof Experiment>
 export type ExperimentSummaryJson = Wire<typeof ExperimentSummary>
 export type ExperimentKeysJson = Wire<typeof ExperimentKeys>
@@ -93,6 +101,8 @@ export interface RunSearch {
   readonly orderBy?: ReadonlyArray<string>
   readonly maxResults?: number
   readonly pageToken?: string
+  /** Only these keys of each run's data: a table needs its columns, not every metric of every run. */
+  readonly select?: RunDataSelection
 }
 
 export interface HistoryWindow {

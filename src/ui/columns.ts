@@ -12,6 +12,8 @@ export interface Column {
   readonly id: string
   readonly kind: ColumnKind
   readonly label: string
+  /** The metric, param or tag key; undefined for an attribute. */
+  readonly key: string | undefined
   /** MLflow `order_by` term, or undefined when the server cannot sort by it. */
   readonly sortKey: string | undefined
   readonly numeric: boolean
@@ -24,6 +26,7 @@ export const attributeColumns: ReadonlyArray<Column> = [
   {
     id: "status",
     kind: "attribute",
+    key: undefined,
     label: "Status",
     sortKey: "attributes.status",
     numeric: false,
@@ -32,6 +35,7 @@ export const attributeColumns: ReadonlyArray<Column> = [
   {
     id: "start",
     kind: "attribute",
+    key: undefined,
     label: "Started",
     sortKey: "attributes.start_time",
     numeric: false,
@@ -40,6 +44,7 @@ export const attributeColumns: ReadonlyArray<Column> = [
   {
     id: "duration",
     kind: "attribute",
+    key: undefined,
     label: "Duration",
     sortKey: undefined,
     numeric: true,
@@ -48,6 +53,7 @@ export const attributeColumns: ReadonlyArray<Column> = [
   {
     id: "user",
     kind: "attribute",
+    key: undefined,
     label: "User",
     sortKey: "attributes.user_id",
     numeric: false,
@@ -77,6 +83,7 @@ export const parseColumn = (id: string): Column | undefined => {
       return {
         id,
         kind: "metric",
+        key,
         label: key,
         sortKey: `metrics.${quoted(key)}`,
         numeric: true,
@@ -89,6 +96,7 @@ export const parseColumn = (id: string): Column | undefined => {
       return {
         id,
         kind: "param",
+        key,
         label: key,
         sortKey: `params.${quoted(key)}`,
         numeric: false,
@@ -98,6 +106,7 @@ export const parseColumn = (id: string): Column | undefined => {
       return {
         id,
         kind: "tag",
+        key,
         label: key,
         sortKey: `tags.${quoted(key)}`,
         numeric: false,

@@ -170,7 +170,10 @@ describe("keyboard", () => {
   it("moves through the runs grid with the arrows, selects with Space and opens a run with Enter", async () => {
     const id = await experimentId()
     await visit(`/experiments/${id}`, async (page) => {
-      await page.locator("output").filter({ hasText: /\d+ runs/ }).waitFor()
+      await page
+        .locator("output")
+        .filter({ hasText: /\d+ runs/ })
+        .waitFor()
       const grid = page.getByRole("grid", { name: "Runs" })
       await grid.focus()
       await page.keyboard.press("ArrowDown")

@@ -14,6 +14,7 @@ import {
 import type { ExperimentTrackerShape } from "./ExperimentTracker.js"
 import { compareExperiments, compareRuns, matchesExperiment, matchesRun } from "./filter/index.js"
 import { planExperimentSearch, planHistory, planRunSearch } from "./queries.js"
+import { selectRunData } from "./select.js"
 import { downsampleWindow } from "./tiers.js"
 import {
   type DatasetInput,
@@ -442,7 +443,8 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
         .map(toRun)
         .filter(matchesRun(plan.filter))
         .sort(compareRuns(plan.orderBy))
-      return pageOf(all, plan.page)
+      const page = pageOf(all, plan.page)
+      return { ...page, items: page.items.map((run) => selectRunData(run, query.select)) }
     })
   }
   return shape

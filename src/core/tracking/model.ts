@@ -243,4 +243,20 @@ export interface SearchRuns {
   readonly maxResults?: number
   readonly pageToken?: string
   readonly viewType?: ViewType
+  /** Which of each run's data to return (default: all of it); the filter and the order still see everything. */
+  readonly select?: RunDataSelection
+}
+
+/**
+ * A projection of a run's data for a search that shows a few columns of
+ * many runs (a runs table over thousands of keys): each kind listed returns
+ * only the keys named (`[]`: none of that kind); a kind left out returns
+ * every key. Dataset inputs are returned with `inputs: true`, or when no
+ * selection is given.
+ */
+export interface RunDataSelection {
+  readonly metrics?: ReadonlyArray<string>
+  readonly params?: ReadonlyArray<string>
+  readonly tags?: ReadonlyArray<string>
+  readonly inputs?: boolean
 }

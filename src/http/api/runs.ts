@@ -67,7 +67,16 @@ export const SearchRunsBody = Schema.Struct({
   orderBy: optional(Schema.Array(Schema.String)),
   maxResults: optional(Schema.Int),
   pageToken: optional(Schema.String),
-  viewType: optional(ViewType)
+  viewType: optional(ViewType),
+  /** Only these keys of each run's data (a kind left out: all of it); filter and order still see everything. */
+  select: optional(
+    Schema.Struct({
+      metrics: optional(Schema.Array(Schema.String)),
+      params: optional(Schema.Array(Schema.String)),
+      tags: optional(Schema.Array(Schema.String)),
+      inputs: optional(Schema.Boolean)
+    })
+  )
 })
 
 /** Query of `metricHistory`: a step and/or time window, paged or downsampled to `maxPoints`. */

@@ -29,7 +29,7 @@ export const RunsHandlers = HttpApiBuilder.group(MlopsApi, "runs", (handlers) =>
           HttpServerRequest.schemaBodyJson(SearchRunsBody).pipe(
             Effect.provideService(HttpServerRequest.HttpServerRequest, request),
             Effect.catchTag("ParseError", HttpApiError.HttpApiDecodeError.refailParseError),
-          Effect.catchTag("RequestError", () =>
+            Effect.catchTag("RequestError", () =>
               Effect.fail(new InvalidArgument({ field: "body", reason: "the request body could not be read" }))
             ),
             Effect.flatMap(tracker.searchRuns),

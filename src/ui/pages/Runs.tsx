@@ -1,6 +1,6 @@
 import { Component } from "preact"
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
-import { ApiError, api, type RunJson } from "../api.js"
+import { ApiError, api, type RunDataSelection, type RunJson } from "../api.js"
 import { type Column, defaultColumns, nameSortKey, parseColumn, parseOrder } from "../columns.js"
 import { ColumnPicker } from "../components/ColumnPicker.js"
 import { FilterBox } from "../components/FilterBox.js"
@@ -29,7 +29,12 @@ interface Pages {
  * first page is small so the table renders at once, the next ones load as
  * the user scrolls near the end.
  */
-const useRunPages = (experimentId: string, filter: string, orderBy: ReadonlyArray<string>) => {
+const useRunPages = (
+  experimentId: string,
+  filter: string,
+  orderBy: ReadonlyArray<string>,
+  columns: ReadonlyArray<Column>
+) => {
   const [state, setState] = useState<Pages>({
     runs: [],
     nextPageToken: null,
@@ -51,6 +56,7 @@ const useRunPages = (experimentId: string, filter: string, orderBy: ReadonlyArra
       api
         .searchRuns({
           experimentIds: [experimentId],
+          select: selection(columns),
           maxResults: pageToken === undefined ? firstPage : nextPages,
           ...(filter ? { filter } : {}),
           ...(orderBy.length > 0 ? { orderBy } : {}),
@@ -77,7 +83,7 @@ const useRunPages = (experimentId: string, filter: string, orderBy: ReadonlyArra
           }
         )
     },
-    [experimentId, filter, orderKey]
+    [experimentId, filter, orderKey, columns]
   )
 
   useEffect(() => fetchPage(undefined, []), [fetchPage])
@@ -91,6 +97,12 @@ const useRunPages = (experimentId: string, filter: string, orderBy: ReadonlyArra
     fetchPage(token, state.runs)
   }
   return { ...state, loadMore }
+}
+
+/** The data the table's columns show: only those keys come from the server. */
+const selection = (columns: ReadonlyArray<Column>): RunDataSelection => {
+  const keys = (kind: Column["kind"]) => columns.flatMap((c) => (c.kind === kind && c.key !== undefined ? [c.key] : []))
+  return { metrics: keys("metric"), params: keys("param"), tags: keys("tag") }
 }
 
 const splitList = (value: string | null): ReadonlyArray<string> =>
@@ -118,7 +130,7 @@ export const RunsPage = ({ experimentId }: { readonly experimentId: string }) =>
   const selected = new Set(splitList(selectedParam))
 
   const experiment = useAsync(() => api.experiment(experimentId), [experimentId])
-  const pages = useRunPages(experimentId, filter, orderBy)
+  const pages = useRunPages(experimentId, filter, orderBy, columns)
 
   const toggleSort = (key: string) => {
     const next = order?.key === key ? (order.descending ? `${key}:asc` : `${key}:desc`) : `${key}:desc`

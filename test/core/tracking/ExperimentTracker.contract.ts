@@ -1515,6 +1515,36 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
         })
       )
 
+      it.effect("select returns only the named keys, while the filter and the order still see every key", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { experimentId, id1 } = yield* seedTranscriptRuns
+          const page = yield* tracker.searchRuns({
+            experimentIds: [experimentId],
+            filter: "params.optimizer = 'adam' and tags.owner = 'alice'",
+            orderBy: ["metrics.acc DESC"],
+            select: { metrics: ["loss"], params: [], tags: ["stage", "no-such-tag"] }
+          })
+          assert.deepStrictEqual(runIds(page), [id1])
+          const [run] = page.items
+          assert.deepStrictEqual(latestValues(run?.data.metrics ?? []), { loss: 0.25 })
+          assert.deepStrictEqual(run?.data.params, [])
+          assert.deepStrictEqual(asRecord(run?.data.tags ?? []), { stage: "dev" })
+          assert.deepStrictEqual(run?.inputs, [])
+          const withInputs = yield* tracker.searchRuns({
+            experimentIds: [experimentId],
+            filter: `attributes.run_id = '${id1}'`,
+            select: { metrics: [], inputs: true }
+          })
+          assert.deepStrictEqual(withInputs.items[0]?.data.metrics, [])
+          assert.deepStrictEqual(asRecord(withInputs.items[0]?.data.params ?? []), { lr: "0.01", optimizer: "adam" })
+          assert.deepStrictEqual(
+            withInputs.items[0]?.inputs.map((input) => input.dataset.name),
+            ["iris"]
+          )
+        })
+      )
+
       it.effect("ILIKE, LIKE, a backticked tag key and run_id IN (transcript 19)", () =>
         Effect.gen(function* () {
           const tracker = yield* ExperimentTracker
