@@ -247,7 +247,14 @@ describe("run page", () => {
       step: 0
     })
     await visit(`/runs/${runId}`, async (page) => {
+      const histories: Array<string> = []
+      page.on("request", (request) => {
+        if (request.url().includes("metric-history")) histories.push(request.url())
+      })
       await page.locator("figure[data-metric='live_loss'] canvas").waitFor()
+      // The event stream opens with the run unchanged: no chart fetches again for it.
+      await page.waitForTimeout(2_500)
+      assert.strictEqual(histories.length, 1)
       await post(`/api/v1/runs/${runId}/metrics`, {
         key: "live_accuracy",
         value: 0.5,

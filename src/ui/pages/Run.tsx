@@ -45,10 +45,15 @@ const useLiveRun = (runId: string) => {
   useEffect(() => {
     if (!running) return
     const source = new EventSource(api.runEventsUrl(runId))
+    // The stream opens with the run as it is; charts refetch only when it has changed.
+    let last = loaded.state === "done" ? JSON.stringify(loaded.value) : ""
     source.addEventListener("run", (event) => {
-      const run = JSON.parse((event as MessageEvent<string>).data) as RunJson
-      setLive((previous) => ({ run, revision: (previous?.revision ?? 0) + 1 }))
+      const data = (event as MessageEvent<string>).data
+      const run = JSON.parse(data) as RunJson
       if (run.info.status !== "RUNNING") source.close()
+      if (JSON.stringify(run) === last) return
+      last = JSON.stringify(run)
+      setLive((previous) => ({ run, revision: (previous?.revision ?? 0) + 1 }))
     })
     return () => source.close()
   }, [runId, running])
