@@ -6,16 +6,10 @@
  */
 import type { Schema } from "effect"
 import type { FileEntry } from "../core/artifacts/model.js"
+import type { RunJson } from "../http/api/runJson.js"
 import type { DatasetLineage, DatasetVersion } from "../core/data/model.js"
 import type { AliasChange, ModelVersion, ModelVersionLineage, RegisteredModel } from "../core/registry/model.js"
-import type {
-  Experiment,
-  ExperimentKeys,
-  ExperimentSummary,
-  Metric,
-  Run,
-  RunDataSelection
-} from "../core/tracking/model.js"
+import type { Experiment, ExperimentKeys, ExperimentSummary, Metric, RunDataSelection } from "../core/tracking/model.js"
 
 type Wire<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 
@@ -23,7 +17,7 @@ export type { RunDataSelection }
 export type ExperimentJson = Wire<typeof Experiment>
 export type ExperimentSummaryJson = Wire<typeof ExperimentSummary>
 export type ExperimentKeysJson = Wire<typeof ExperimentKeys>
-export type RunJson = Wire<typeof Run>
+export type { RunJson } from "../http/api/runJson.js"
 export type MetricJson = Wire<typeof Metric>
 export type RegisteredModelJson = Wire<typeof RegisteredModel>
 export type ModelVersionJson = Wire<typeof ModelVersion>

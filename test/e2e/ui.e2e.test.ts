@@ -78,6 +78,12 @@ const experimentId = async (): Promise<string> => {
   return found.experimentId
 }
 
+/** The ids of the quickstart experiment's `count` newest runs. */
+const newestRunIds = async (count: number): Promise<ReadonlyArray<string>> => {
+  const page = await post("/api/v1/runs/search", { experimentIds: [await experimentId()], maxResults: count })
+  return (page.items as Array<{ info: { runId: string } }>).map((run) => run.info.runId)
+}
+
 describe("experiments", () => {
   it("lists the quickstart's experiment with its run count and last activity", () =>
     visit("/", async (page) => {
@@ -190,12 +196,7 @@ describe("keyboard", () => {
 
 describe("run page", () => {
   it("charts every metric and zooms into a window fetched from the server", async () => {
-    const id = await experimentId()
-    const page1 = await post("/api/v1/runs/search", {
-      experimentIds: [id],
-      maxResults: 1
-    })
-    const runId = (page1.items as Array<{ info: { runId: string } }>)[0]?.info.runId ?? ""
+    const [runId] = await newestRunIds(1)
     await visit(`/runs/${runId}`, async (page) => {
       for (const key of ["train_accuracy", "train_loss", "val_accuracy", "val_loss"])
         await page.locator(`figure[data-metric='${key}'] canvas`).waitFor()
@@ -217,12 +218,7 @@ describe("run page", () => {
   })
 
   it("previews a JSON artifact", async () => {
-    const id = await experimentId()
-    const page1 = await post("/api/v1/runs/search", {
-      experimentIds: [id],
-      maxResults: 1
-    })
-    const runId = (page1.items as Array<{ info: { runId: string } }>)[0]?.info.runId ?? ""
+    const [runId] = await newestRunIds(1)
     await visit(`/runs/${runId}`, async (page) => {
       await page.getByRole("button", { name: /model\// }).click()
       await page.getByRole("button", { name: "model.json" }).click()
@@ -292,11 +288,7 @@ describe("datasets", () => {
 describe("accessibility", () => {
   const pages = async () => {
     const id = await experimentId()
-    const search = await post("/api/v1/runs/search", {
-      experimentIds: [id],
-      maxResults: 3
-    })
-    const runIds = (search.items as Array<{ info: { runId: string } }>).map((r) => r.info.runId)
+    const runIds = await newestRunIds(3)
     return [
       ["experiments", "/", "table[aria-label='Experiments']"],
       ["runs", `/experiments/${id}?cols=status,start,m:val_accuracy,p:l2`, ".vtable-row"],

@@ -3,6 +3,7 @@ import uPlot from "uplot"
 import { api, type MetricJson } from "../api.js"
 import { toNumber } from "../format.js"
 import { navigate, useLocation } from "../router.js"
+import { themedAxis, useTheme } from "./chartTheme.js"
 
 /** What the x axis shows: the step, wall-clock time, or seconds since the run started. */
 export type XAxis = "step" | "time" | "relative"
@@ -59,8 +60,6 @@ const historyWindow = (window: Window, series: ChartSeries, axis: XAxis, maxPoin
   }
 }
 
-const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim()
-
 /**
  * A metric's series for one or more runs on a canvas chart (uPlot). The
  * server downsamples each series to about one point per pixel; selecting a
@@ -82,18 +81,11 @@ export const MetricChart = ({
   readonly revision?: number
 }) => {
   const host = useRef<HTMLDivElement>(null)
-  const plot = useRef<uPlot | null>(null)
   const [window, setWindow] = useState<Window>(undefined)
   const [points, setPoints] = useState<ReadonlyArray<ReadonlyArray<MetricJson>> | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
-  const [theme, setTheme] = useState(document.documentElement.dataset.theme)
+  const theme = useTheme()
   const seriesKey = series.map((s) => s.runId).join(",")
-
-  useEffect(() => {
-    const onTheme = () => setTheme(document.documentElement.dataset.theme)
-    globalThis.addEventListener("mlops:theme", onTheme)
-    return () => globalThis.removeEventListener("mlops:theme", onTheme)
-  }, [])
   useEffect(() => setWindow(undefined), [options.xAxis, seriesKey, metricKey])
   useEffect(() => {
     const controller = new AbortController()
@@ -132,14 +124,6 @@ export const MetricChart = ({
     })
     const data: uPlot.AlignedData =
       tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables as Array<uPlot.AlignedData>)
-    const axisColor = cssVar("--fg-muted")
-    const gridColor = cssVar("--border")
-    const axis = (label: string): uPlot.Axis => ({
-      label,
-      stroke: axisColor,
-      grid: { stroke: gridColor, width: 1 },
-      ticks: { stroke: gridColor, width: 1 }
-    })
     const chart = new uPlot(
       {
         width: Math.max(200, element.clientWidth),
@@ -148,7 +132,10 @@ export const MetricChart = ({
           x: { time: options.xAxis === "time" },
           y: options.logScale ? { distr: 3 } : {}
         },
-        axes: [axis(options.xAxis === "step" ? "step" : options.xAxis === "time" ? "" : "seconds"), axis("")],
+        axes: [
+          themedAxis(options.xAxis === "step" ? "step" : options.xAxis === "time" ? "" : "seconds"),
+          themedAxis("")
+        ],
         series: [
           { label: options.xAxis === "step" ? "step" : "time" },
           ...series.map((s) => ({
@@ -174,13 +161,11 @@ export const MetricChart = ({
       data,
       element
     )
-    plot.current = chart
     const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(200, element.clientWidth), height }))
     observer.observe(element)
     return () => {
       observer.disconnect()
       chart.destroy()
-      plot.current = null
     }
   }, [points, options.logScale, options.smoothing, options.xAxis, theme, height])
 

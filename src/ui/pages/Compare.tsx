@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks"
 import uPlot from "uplot"
 import { api, type RunJson } from "../api.js"
+import { themedAxis, useTheme } from "../components/chartTheme.js"
 import { ChartControls, MetricChart, palette, useChartOptions } from "../components/MetricChart.js"
 import { Loaded } from "../components/Status.js"
 import { formatValue, toNumber } from "../format.js"
@@ -133,6 +134,7 @@ const ParamScatter = ({
   const shared = (key: string) => runs.filter((r) => r.data.metrics.some((m) => m.key === key)).length
   const [metric, setMetric] = useState(() => [...metricKeys].sort((a, b) => shared(b) - shared(a))[0] as string)
   const host = useRef<HTMLDivElement>(null)
+  const theme = useTheme()
 
   useEffect(() => {
     const element = host.current
@@ -150,13 +152,7 @@ const ParamScatter = ({
       }))
       .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
       .sort((a, b) => a.x - b.x)
-    const style = getComputedStyle(document.documentElement)
-    const axis = (label: string): uPlot.Axis => ({
-      label,
-      stroke: style.getPropertyValue("--fg-muted").trim(),
-      grid: { stroke: style.getPropertyValue("--border").trim(), width: 1 }
-    })
-    const xAxis = axis(param)
+    const xAxis = themedAxis(param)
     const chart = new uPlot(
       {
         width: Math.max(240, element.clientWidth),
@@ -169,7 +165,7 @@ const ParamScatter = ({
                 ...xAxis,
                 values: (_u, ticks) => ticks.map((t) => categories[t] ?? "")
               },
-          axis(metric)
+          themedAxis(metric)
         ],
         series: [
           {},
@@ -186,7 +182,7 @@ const ParamScatter = ({
       element
     )
     return () => chart.destroy()
-  }, [runs, param, metric])
+  }, [runs, param, metric, theme])
 
   return (
     <>

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks"
 import { api, type DatasetVersionJson } from "../api.js"
 import { Loaded } from "../components/Status.js"
+import { VersionButton } from "../components/VersionButton.js"
 import { formatAgo, formatBytes, formatTime, formatValue } from "../format.js"
 import { Link, useQueryParam } from "../router.js"
 import { useAsync } from "../useAsync.js"
@@ -94,14 +95,7 @@ export const DatasetPage = ({ name }: { readonly name: string }) => {
                   {[...list].reverse().map((v) => (
                     <tr key={v.version} class={v === current ? "differs" : undefined}>
                       <td>
-                        <button
-                          type="button"
-                          class="ghost"
-                          aria-pressed={v === current}
-                          onClick={() => setChosen(String(v.version))}
-                        >
-                          v{v.version}
-                        </button>
+                        <VersionButton version={String(v.version)} chosen={v === current} onChoose={setChosen} />
                       </td>
                       <td>
                         <code>{v.digest.slice(0, 12)}</code>

@@ -1,5 +1,6 @@
 import { api, type ModelVersionJson } from "../api.js"
 import { Loaded } from "../components/Status.js"
+import { VersionButton } from "../components/VersionButton.js"
 import { formatAgo, formatTime } from "../format.js"
 import { Link, useQueryParam } from "../router.js"
 import { useAsync } from "../useAsync.js"
@@ -83,14 +84,7 @@ export const ModelPage = ({ name }: { readonly name: string }) => {
                   {sorted.map((v) => (
                     <tr key={v.version} class={v === current ? "differs" : undefined}>
                       <td>
-                        <button
-                          type="button"
-                          class="ghost"
-                          aria-pressed={v === current}
-                          onClick={() => setChosen(v.version)}
-                        >
-                          v{v.version}
-                        </button>
+                        <VersionButton version={v.version} chosen={v === current} onChoose={setChosen} />
                       </td>
                       <td>{v.status}</td>
                       <td>{v.currentStage}</td>
