@@ -17,6 +17,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     // Browser tests run with `npm run test:e2e` (test/e2e/vitest.config.ts).
     exclude: ["test/e2e/**", "**/node_modules/**"],
+    // One real PostgreSQL for the run (or DATABASE_URL); suites make their own databases.
+    globalSetup: ["./test/support/postgresServer.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000
   }

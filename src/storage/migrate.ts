@@ -26,7 +26,7 @@ const refuseNewerStore = Effect.flatMap(
  * before the winner has committed. We therefore take the database's write
  * lock first (a write to a lock table, which waits on `busy_timeout`), and run
  * the Migrator inside that transaction (its own transaction nests as a
- * savepoint). On PostgreSQL the Migrator's `LOCK TABLE` does the same job.
+ * savepoint). On PostgreSQL an advisory transaction lock does the same job.
  */
 export const migrate: Effect.Effect<
   void,
@@ -36,13 +36,28 @@ export const migrate: Effect.Effect<
   const sql = yield* SqlClient.SqlClient
   // Refuse a newer store before writing anything to it, not even the lock table.
   yield* refuseNewerStore
-  yield* sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`
+  const takeLock = sql.onDialectOrElse({
+    // PostgreSQL: an advisory lock held to the end of the transaction, then
+    // the Migrator's table made here, because its own existence probe
+    // (`select 'table'::regclass`) fails and would abort our transaction.
+    pg: () =>
+      Effect.zipRight(
+        sql`SELECT pg_advisory_xact_lock(hashtext('effect-mlops/migrate'))`,
+        sql`CREATE TABLE IF NOT EXISTS ${sql(migrationsTable)} (
+          migration_id integer primary key,
+          created_at timestamp with time zone not null default now(),
+          name text not null
+        )`
+      ),
+    orElse: () =>
+      Effect.zipRight(
+        sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`,
+        sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
+      )
+  })
   yield* sql.withTransaction(
     Effect.gen(function* () {
-      yield* sql.onDialectOrElse({
-        pg: () => sql`LOCK TABLE effect_mlops_lock IN ACCESS EXCLUSIVE MODE`,
-        orElse: () => sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
-      })
+      yield* takeLock
       yield* refuseNewerStore
       yield* runMigrator
     })

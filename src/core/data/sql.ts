@@ -191,8 +191,8 @@ export const make: Effect.Effect<DatasetsShape, never, SqlClient.SqlClient | Art
     versions: (name) => select(name, sql`1 = 1`, sql`ORDER BY version`).pipe(Effect.orDie),
     names: Effect.gen(function* () {
       const tenant = yield* CurrentTenant
-      const rows = yield* sql<{ readonly name: string }>`SELECT DISTINCT name FROM dataset_versions
-        WHERE tenant_id = ${tenant} AND state = 'ready' ORDER BY ${textOrder(sql, sql.literal("name"))}`
+      const rows = yield* sql<{ readonly name: string }>`SELECT name FROM dataset_versions
+        WHERE tenant_id = ${tenant} AND state = 'ready' GROUP BY name ORDER BY ${textOrder(sql, sql.literal("name"))}`
       return rows.map((row) => row.name)
     }).pipe(Effect.orDie)
   }

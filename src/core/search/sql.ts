@@ -32,12 +32,16 @@ const numericOperators: Record<NumericComparator, string> = {
 export const likeToGlob = (pattern: string): string =>
   pattern.replace(/[%_*?[]/g, (c) => (c === "%" ? "*" : c === "_" ? "?" : `[${c}]`))
 
+const upperAscii = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+const lowerAscii = upperAscii.toLowerCase()
+
 /**
  * A string comparison of `column`. LIKE and ILIKE have no escape character on
  * either dialect (PostgreSQL's default `\` is switched off), so `%` and `_`
- * are always wildcards, as in memory. ILIKE ignores case for ASCII letters
- * only on SQLite, whose LOWER folds nothing else; PostgreSQL's ILIKE folds
- * every Unicode letter.
+ * are always wildcards, as in memory. ILIKE ignores the case of ASCII letters
+ * only, on both dialects: SQLite's LOWER folds nothing else, and on
+ * PostgreSQL (whose ILIKE folds every letter) both sides are folded with
+ * `translate`.
  *
  * @example
  * ```ts
@@ -58,7 +62,8 @@ export const compareText = (sql: Sql, column: string, comparator: StringComparat
       })
     case "ILIKE":
       return sql.onDialectOrElse({
-        pg: () => sql`${col} ILIKE ${value} ESCAPE ''`,
+        pg: () =>
+          sql`translate(${col}, ${upperAscii}, ${lowerAscii}) LIKE translate(${value}, ${upperAscii}, ${lowerAscii}) ESCAPE ''`,
         orElse: () => sql`LOWER(${col}) LIKE LOWER(${value})`
       })
   }

@@ -4,6 +4,7 @@ import { ArtifactStore } from "../../../src/core/artifacts/ArtifactStore.js"
 import { Datasets } from "../../../src/core/data/Datasets.js"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
+import { PostgresTest } from "../../support/postgres.js"
 import { SqliteTest, tempDir } from "../../support/sqlite.js"
 import { datasetsContract } from "./Datasets.contract.js"
 
@@ -26,5 +27,14 @@ datasetsContract(
     Layer.provideMerge(ExperimentTracker.layer),
     Layer.provideMerge(LocalArtifacts),
     Layer.provideMerge(SqliteTest)
+  )
+)
+
+datasetsContract(
+  "postgres",
+  Layer.mergeAll(Datasets.layer, ModelRegistry.layer).pipe(
+    Layer.provideMerge(ExperimentTracker.layer),
+    Layer.provideMerge(LocalArtifacts),
+    Layer.provideMerge(PostgresTest)
   )
 )

@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import { LoggedModels } from "../../../src/core/models/LoggedModels.js"
 import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
+import { PostgresTest } from "../../support/postgres.js"
 import { SqliteTest } from "../../support/sqlite.js"
 import { loggedModelsContract } from "./LoggedModels.contract.js"
 
@@ -10,4 +11,9 @@ loggedModelsContract("memory", LoggedModels.layerMemory.pipe(Layer.provideMerge(
 loggedModelsContract(
   "sqlite",
   LoggedModels.layer.pipe(Layer.provideMerge(ExperimentTracker.layer), Layer.provideMerge(SqliteTest))
+)
+
+loggedModelsContract(
+  "postgres",
+  LoggedModels.layer.pipe(Layer.provideMerge(ExperimentTracker.layer), Layer.provideMerge(PostgresTest))
 )

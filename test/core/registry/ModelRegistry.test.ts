@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
+import { PostgresTest } from "../../support/postgres.js"
 import { SqliteTest } from "../../support/sqlite.js"
 import { modelRegistryContract } from "./ModelRegistry.contract.js"
 
@@ -10,4 +11,9 @@ modelRegistryContract("memory", ModelRegistry.layerMemory.pipe(Layer.provideMerg
 modelRegistryContract(
   "sqlite",
   ModelRegistry.layer.pipe(Layer.provideMerge(ExperimentTracker.layer), Layer.provideMerge(SqliteTest))
+)
+
+modelRegistryContract(
+  "postgres",
+  ModelRegistry.layer.pipe(Layer.provideMerge(ExperimentTracker.layer), Layer.provideMerge(PostgresTest))
 )

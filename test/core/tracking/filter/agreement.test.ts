@@ -31,7 +31,8 @@ import {
   type RunStatus,
   Tag
 } from "../../../../src/core/tracking/model.js"
-import { migrations } from "../../../../src/storage/migrations.js"
+import { migrate } from "../../../../src/storage/migrate.js"
+import { PostgresTest } from "../../../support/postgres.js"
 
 /*
  * One table of cases, each run through the SQL compiler on a real SQLite
@@ -177,7 +178,7 @@ const experiments = [{ id: "0", name: "Default", creation: 0, update: 0, tags: {
 
 const seed = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  yield* Effect.forEach(Object.values(migrations), (migration) => migration, { discard: true })
+  yield* migrate
   for (const e of fixtureExperiments) {
     yield* sql`INSERT INTO experiments ${sql.insert({
       experiment_id: Number(e.id),
@@ -248,7 +249,10 @@ const seed = Effect.gen(function* () {
   }
 })
 
-const Database = Layer.effectDiscard(seed).pipe(Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" })))
+const databases = [
+  ["SQLite", SqliteClient.layer({ filename: ":memory:" })],
+  ["PostgreSQL", PostgresTest]
+] as const
 
 interface Case {
   readonly filter?: string
@@ -348,52 +352,57 @@ const experimentCases: ReadonlyArray<Case> = [
 const describeCase = (c: Case) =>
   `${c.filter || "(no filter)"} ORDER BY ${c.orderBy?.length ? c.orderBy.join(", ") : "(default)"}`
 
-layer(Database)("run filters and orderings agree in SQLite and in memory", (it) => {
-  for (const c of runCases) {
-    it.effect(describeCase(c), () =>
-      Effect.gen(function* () {
-        const sql = yield* SqlClient.SqlClient
-        const filter = Either.getOrThrow(parseRunFilter(c.filter ?? ""))
-        const orderBy = Either.getOrThrow(parseRunOrderBy(c.orderBy ?? []))
-        const rows = yield* sql<{ run_id: string }>`SELECT r.run_id FROM runs r
-          WHERE ${compileRunFilter(sql, filter)} ORDER BY ${compileRunOrderBy(sql, orderBy)}`
-        const inSql = rows.map((row) => nameOf.get(row.run_id) ?? row.run_id)
-        const inMemory = runs
-          .filter(matchesRun(filter))
-          .sort(compareRuns(orderBy))
-          .map((run) => run.info.runName)
-        assert.deepStrictEqual(inSql, [...c.expected], "SQL")
-        assert.deepStrictEqual(inMemory, [...c.expected], "memory")
-      })
-    )
-  }
-})
+for (const [dialect, client] of databases) {
+  const Database = Layer.effectDiscard(seed).pipe(Layer.provideMerge(client))
 
-layer(Database)("experiment filters and orderings agree in SQLite and in memory", (it) => {
-  for (const c of experimentCases) {
-    it.effect(describeCase(c), () =>
-      Effect.gen(function* () {
-        const sql = yield* SqlClient.SqlClient
-        const filter = Either.getOrThrow(parseExperimentFilter(c.filter ?? ""))
-        const orderBy = Either.getOrThrow(parseExperimentOrderBy(c.orderBy ?? []))
-        const rows = yield* sql<{ name: string }>`SELECT e.name FROM experiments e
-          WHERE ${compileExperimentFilter(sql, filter)} ORDER BY ${compileExperimentOrderBy(sql, orderBy)}`
-        const inMemory = experiments
-          .filter(matchesExperiment(filter))
-          .sort(compareExperiments(orderBy))
-          .map((e) => e.name)
-        assert.deepStrictEqual(
-          rows.map((row) => row.name),
-          [...c.expected],
-          "SQL"
-        )
-        assert.deepStrictEqual(inMemory, [...c.expected], "memory")
-      })
-    )
-  }
-})
+  layer(Database)(`run filters and orderings agree in ${dialect} and in memory`, (it) => {
+    for (const c of runCases) {
+      it.effect(describeCase(c), () =>
+        Effect.gen(function* () {
+          const sql = yield* SqlClient.SqlClient
+          const filter = Either.getOrThrow(parseRunFilter(c.filter ?? ""))
+          const orderBy = Either.getOrThrow(parseRunOrderBy(c.orderBy ?? []))
+          const rows = yield* sql<{ run_id: string }>`SELECT r.run_id FROM runs r
+            WHERE ${compileRunFilter(sql, filter)} ORDER BY ${compileRunOrderBy(sql, orderBy)}`.withoutTransform
+          const inSql = rows.map((row) => nameOf.get(row.run_id) ?? row.run_id)
+          const inMemory = runs
+            .filter(matchesRun(filter))
+            .sort(compareRuns(orderBy))
+            .map((run) => run.info.runName)
+          assert.deepStrictEqual(inSql, [...c.expected], "SQL")
+          assert.deepStrictEqual(inMemory, [...c.expected], "memory")
+        })
+      )
+    }
+  })
 
-layer(Database)("compiled SQL", (it) => {
+  layer(Database)(`experiment filters and orderings agree in ${dialect} and in memory`, (it) => {
+    for (const c of experimentCases) {
+      it.effect(describeCase(c), () =>
+        Effect.gen(function* () {
+          const sql = yield* SqlClient.SqlClient
+          const filter = Either.getOrThrow(parseExperimentFilter(c.filter ?? ""))
+          const orderBy = Either.getOrThrow(parseExperimentOrderBy(c.orderBy ?? []))
+          const rows = yield* sql<{ name: string }>`SELECT e.name FROM experiments e
+            WHERE ${compileExperimentFilter(sql, filter)} ORDER BY ${compileExperimentOrderBy(sql, orderBy)}`
+            .withoutTransform
+          const inMemory = experiments
+            .filter(matchesExperiment(filter))
+            .sort(compareExperiments(orderBy))
+            .map((e) => e.name)
+          assert.deepStrictEqual(
+            rows.map((row) => row.name),
+            [...c.expected],
+            "SQL"
+          )
+          assert.deepStrictEqual(inMemory, [...c.expected], "memory")
+        })
+      )
+    }
+  })
+}
+
+layer(SqliteClient.layer({ filename: ":memory:" }))("compiled SQL", (it) => {
   it.effect("binds every user value as a parameter", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient

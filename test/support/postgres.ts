@@ -1,0 +1,37 @@
+import { randomUUID } from "node:crypto"
+import { Effect, Layer, Redacted } from "effect"
+import pg from "pg"
+import { inject } from "vitest"
+import { makePostgresLayer } from "../../layers/Postgres.js"
+
+const adminQuery = (text: string) =>
+  Effect.promise(async () => {
+    const client = new pg.Client({ connectionString: inject("postgresUrl") })
+    await client.connect()
+    try {
+      await client.query(text)
+    } finally {
+      await client.end()
+    }
+  })
+
+/** The URL of `database` on the shared test server, as its superuser. */
+export const databaseUrl = (database: string): string => {
+  const url = new URL(inject("postgresUrl"))
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+/** A fresh, empty database on the shared test server, dropped when the scope closes. */
+export const freshDatabase = Effect.acquireRelease(
+  Effect.suspend(() => {
+    const name = `t_${randomUUID().replaceAll("-", "")}`
+    return Effect.as(adminQuery(`CREATE DATABASE ${name}`), name)
+  }),
+  (name) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+)
+
+/** A migrated PostgreSQL store in a fresh database, as EnterpriseLayer opens it, dropped afterwards. */
+export const PostgresTest = Layer.unwrapScoped(
+  Effect.map(freshDatabase, (name) => makePostgresLayer({ url: Redacted.make(databaseUrl(name)) }))
+)
