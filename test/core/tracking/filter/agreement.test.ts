@@ -31,7 +31,7 @@ import {
   type RunStatus,
   Tag
 } from "../../../../src/core/tracking/model.js"
-import { migrate } from "../../../../src/storage/migrate.js"
+import { makeSqliteLayer } from "../../../../layers/Sql.js"
 import { PostgresTest } from "../../../support/postgres.js"
 
 /*
@@ -178,7 +178,6 @@ const experiments = [{ id: "0", name: "Default", creation: 0, update: 0, tags: {
 
 const seed = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  yield* migrate
   for (const e of fixtureExperiments) {
     yield* sql`INSERT INTO experiments ${sql.insert({
       experiment_id: Number(e.id),
@@ -250,7 +249,7 @@ const seed = Effect.gen(function* () {
 })
 
 const databases = [
-  ["SQLite", SqliteClient.layer({ filename: ":memory:" })],
+  ["SQLite", makeSqliteLayer({ filename: ":memory:" })],
   ["PostgreSQL", PostgresTest]
 ] as const
 
