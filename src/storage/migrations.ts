@@ -409,6 +409,62 @@ const tenancy = run((t) => [
   ...(t.dialect === "pg" ? tenantTables.flatMap(isolateTenant) : [])
 ])
 
+// Users, service accounts, groups and API keys, per tenant. An API key is
+// found by its public id before any tenant is known: on PostgreSQL a second
+// policy shows a key row to a transaction that names exactly that key id
+// (`app.api_key_id`), and nothing else.
+const identities = run((t) => [
+  `CREATE TABLE principals (
+    principal_id TEXT PRIMARY KEY,
+    ${tenant},
+    kind TEXT NOT NULL,
+    username TEXT NOT NULL,
+    email TEXT,
+    display_name TEXT,
+    external_issuer TEXT,
+    external_subject TEXT,
+    creation_time ${t.int} NOT NULL,
+    last_login_time ${t.int},
+    disabled ${t.int} NOT NULL DEFAULT 0,
+    UNIQUE (tenant_id, username),
+    UNIQUE (tenant_id, external_issuer, external_subject)
+  )`,
+  `CREATE TABLE principal_groups (
+    group_id TEXT PRIMARY KEY,
+    ${tenant},
+    name TEXT NOT NULL,
+    external ${t.int} NOT NULL DEFAULT 0,
+    creation_time ${t.int} NOT NULL,
+    UNIQUE (tenant_id, name)
+  )`,
+  `CREATE TABLE group_members (
+    group_id TEXT NOT NULL REFERENCES principal_groups (group_id),
+    principal_id TEXT NOT NULL REFERENCES principals (principal_id),
+    ${tenant},
+    PRIMARY KEY (group_id, principal_id)
+  )`,
+  "CREATE INDEX group_members_by_principal ON group_members (principal_id)",
+  `CREATE TABLE api_keys (
+    key_id TEXT PRIMARY KEY,
+    ${tenant},
+    principal_id TEXT NOT NULL REFERENCES principals (principal_id),
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    creation_time ${t.int} NOT NULL,
+    expires_at ${t.int},
+    last_used_at ${t.int},
+    revoked_at ${t.int}
+  )`,
+  "CREATE INDEX api_keys_by_principal ON api_keys (principal_id)",
+  ...(t.dialect === "pg"
+    ? [
+        ...["principals", "principal_groups", "group_members", "api_keys"].flatMap(isolateTenant),
+        `CREATE POLICY api_key_lookup ON api_keys FOR SELECT
+          USING (key_id = current_setting('app.api_key_id', true))`
+      ]
+    : [])
+])
+
 /**
  * The migrations, keyed as `@effect/sql`'s `Migrator.fromRecord` expects
  * (`<id>_<name>`). Append only: never edit a migration that has shipped.
@@ -418,8 +474,9 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   "2_registry": registry,
   "3_datasets": datasets,
   "4_logged_models": loggedModels,
-  "5_tenancy": tenancy
+  "5_tenancy": tenancy,
+  "6_identities": identities
 }
 
 /** The highest schema version this release knows. */
-export const latestSchemaVersion = 5
+export const latestSchemaVersion = 6

@@ -14,10 +14,16 @@ import { tempDir } from "./sqlite.js"
 export const startServer = <E, R>(
   services: Layer.Layer<ServedServices, E, R>,
   options: Omit<ServerOptions, "port" | "host"> = {}
+) => serveRoutes(makeRoutes(options), services)
+
+/** {@link startServer} with the given routes (e.g. `makeRoutesWith` and the enterprise authentication). */
+export const serveRoutes = <E, R, ROut, E2, R2>(
+  routes: Layer.Layer<never, E, R>,
+  services: Layer.Layer<ROut, E2, R2>
 ) =>
   Effect.gen(function* () {
     const context = yield* Layer.build(
-      HttpLayerRouter.serve(makeRoutes(options), { disableLogger: true, disableListenLog: true }).pipe(
+      HttpLayerRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
         Layer.provide(services),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
         Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))

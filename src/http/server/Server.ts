@@ -82,8 +82,16 @@ export const ApiRoutes = Layer.mergeAll(
 
 /** Every route of the server with its global middleware, ready for `HttpLayerRouter.serve`. */
 export const makeRoutes = (options: ServerOptions = {}) =>
+  makeRoutesWith(options, options.trustIdentityHeaders === false ? Layer.empty : trustedIdentityHeaders)
+
+/**
+ * {@link makeRoutes} with `identity` as the middleware that decides whom a
+ * request acts as (the enterprise server's authentication), in place of the
+ * trusted identity headers.
+ */
+export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: Layer.Layer<ROut, E, RIn>) =>
   (options.ui === false ? ApiRoutes : Layer.merge(ApiRoutes, UiRoutes(options.ui ?? defaultUiDirectory()))).pipe(
-    Layer.provide(options.trustIdentityHeaders === false ? Layer.empty : trustedIdentityHeaders),
+    Layer.provide(identity),
     Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
     Layer.provide(bodyLimit(options.maxBodyBytes ?? 16 * 1024 * 1024, isStreamedUpload))
   )
@@ -108,6 +116,13 @@ export const makeRoutes = (options: ServerOptions = {}) =>
  * ```
  */
 export const makeServerLayer = (options: ServerOptions = {}): Layer.Layer<never, ServeError, ServedServices> =>
-  HttpLayerRouter.serve(makeRoutes(options)).pipe(
+  serve(options, makeRoutes(options))
+
+/** {@link makeServerLayer} with {@link makeRoutesWith}'s `identity` middleware. */
+export const makeServerLayerWith = <ROut, E, RIn>(options: ServerOptions, identity: Layer.Layer<ROut, E, RIn>) =>
+  serve(options, makeRoutesWith(options, identity))
+
+const serve = <E, R>(options: ServerOptions, routes: Layer.Layer<never, E, R>) =>
+  HttpLayerRouter.serve(routes).pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { port: options.port ?? 5000, host: options.host ?? "127.0.0.1" }))
   )

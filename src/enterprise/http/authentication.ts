@@ -1,0 +1,73 @@
+import { HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Option } from "effect"
+import { CurrentPrincipal, CurrentTenant, Principal } from "../../core/context.js"
+import { Authenticator, CurrentCaller } from "../auth/Authenticator.js"
+
+/** Paths anyone may read: probes, the API's description, the web UI's files and the sign-in routes. */
+const isPublic = (path: string): boolean =>
+  path === "/healthz" ||
+  path === "/readyz" ||
+  path === "/version" ||
+  path === "/openapi.json" ||
+  path === "/docs" ||
+  path.startsWith("/auth/") ||
+  !(path.startsWith("/api/") || path.startsWith("/ajax-api/"))
+
+const isMlflowPath = (path: string): boolean =>
+  path.startsWith("/api/2.0/") || path.startsWith("/ajax-api/2.0/") || path.startsWith("/api/3.0/")
+
+/** MLflow clients read `error_code`; the native API's clients read tagged errors. */
+const refuse = (path: string, status: 401 | 403, message: string) =>
+  HttpServerResponse.unsafeJson(
+    isMlflowPath(path)
+      ? { error_code: status === 401 ? "UNAUTHENTICATED" : "PERMISSION_DENIED", message }
+      : { _tag: status === 401 ? "Unauthenticated" : "Forbidden", message },
+    {
+      status,
+      headers: status === 401 ? { "www-authenticate": 'Bearer realm="effect-mlops", Basic realm="effect-mlops"' } : {}
+    }
+  )
+
+/** MLflow 3's workspace header: a client may name its tenant, which must be the caller's own. */
+const workspaceHeader = "x-mlflow-workspace"
+
+/**
+ * Authenticates every API request with the {@link Authenticator} and runs
+ * its handler as the caller: `CurrentTenant` is the caller's tenant,
+ * `CurrentPrincipal` its user name (what runs record as `user_id`), and
+ * `CurrentCaller` the whole caller for authorization. A request without
+ * credentials, or with failing ones, is answered 401 before any handler
+ * runs; one that names another tenant in `X-MLFLOW-WORKSPACE`, 403. Identity
+ * headers a client sends (`x-mlops-principal`, `x-mlops-tenant`) are ignored.
+ */
+export const authentication = HttpLayerRouter.middleware(
+  Effect.gen(function* () {
+    const authenticator = yield* Authenticator
+    return (app) =>
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const path = request.url.split("?", 1)[0] ?? ""
+        if (isPublic(path)) return yield* app
+        const outcome = yield* Effect.either(authenticator.authenticate(request.headers))
+        if (Either.isLeft(outcome)) {
+          yield* Effect.logInfo("authentication refused").pipe(
+            Effect.annotateLogs({ path, reason: outcome.left.reason ?? outcome.left.message })
+          )
+          return refuse(path, 401, outcome.left.message)
+        }
+        if (Option.isNone(outcome.right)) return refuse(path, 401, "authentication required")
+        const caller = outcome.right.value
+        const workspace = request.headers[workspaceHeader]
+        if (workspace !== undefined && workspace !== "" && workspace !== caller.tenantId) {
+          return refuse(path, 403, `the caller does not belong to workspace "${workspace}"`)
+        }
+        return yield* app.pipe(
+          Effect.provideService(CurrentTenant, caller.tenantId),
+          Effect.provideService(CurrentPrincipal, new Principal({ id: caller.username })),
+          Effect.provideService(CurrentCaller, Option.some(caller)),
+          Effect.annotateLogs({ principal: caller.username, tenant: caller.tenantId })
+        )
+      })
+  }),
+  { global: true }
+)
