@@ -48,7 +48,8 @@ const roleOf = (url: Redacted.Redacted): string => decodeURIComponent(new URL(Re
 /**
  * Migrates as the owner, then grants the application's role the rows it may
  * touch (row-level security still decides which). It may read the migrations
- * table, to refuse a store newer than it knows, but not change it.
+ * table, to refuse a store newer than it knows, but not change it, and may
+ * only append to the audit trail.
  */
 const migrateAsOwner = (adminUrl: Redacted.Redacted, appRole: string) =>
   Layer.effectDiscard(
@@ -60,6 +61,8 @@ const migrateAsOwner = (adminUrl: Redacted.Redacted, appRole: string) =>
       yield* sql.unsafe(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`)
       yield* sql.unsafe(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`)
       yield* sql.unsafe(`REVOKE INSERT, UPDATE, DELETE ON effect_sql_migrations FROM ${role}`)
+      // The audit trail is append-only for the application.
+      yield* sql.unsafe(`REVOKE UPDATE, DELETE ON audit_log FROM ${role}`)
     })
   ).pipe(Layer.provide(client(adminUrl, 1)))
 

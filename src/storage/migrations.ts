@@ -465,6 +465,54 @@ const identities = run((t) => [
     : [])
 ])
 
+// Role grants (RBAC) and the audit trail. Grants name a principal or a group
+// and a resource: the tenant itself (resource_id ''), an experiment or a
+// registered model. The audit trail is one hash chain per tenant; the
+// application may append to it and read it, never change it.
+const authorization = run((t) => [
+  `CREATE TABLE role_grants (
+    ${tenant},
+    grantee_kind TEXT NOT NULL,
+    grantee_id TEXT NOT NULL,
+    resource_kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at ${t.int} NOT NULL,
+    PRIMARY KEY (tenant_id, resource_kind, resource_id, grantee_kind, grantee_id)
+  ) ${t.clustered}`,
+  "CREATE INDEX role_grants_by_grantee ON role_grants (tenant_id, grantee_kind, grantee_id)",
+  `CREATE TABLE audit_log (
+    ${tenant},
+    seq ${t.int} NOT NULL,
+    entry_time ${t.int} NOT NULL,
+    principal TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource_kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    request_id TEXT,
+    outcome TEXT NOT NULL,
+    before_state TEXT,
+    after_state TEXT,
+    detail TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+  ) ${t.clustered}`,
+  "CREATE INDEX audit_log_by_time ON audit_log (tenant_id, entry_time)",
+  ...(t.dialect === "pg"
+    ? [
+        ...["role_grants", "audit_log"].flatMap(isolateTenant),
+        // A signed-in person may belong to several tenants (one principal in
+        // each): the tenant switcher finds them by the SSO identity, which a
+        // transaction names in `app.sso_issuer` and `app.sso_subject`.
+        `CREATE POLICY sso_lookup ON principals FOR SELECT
+          USING (external_issuer = current_setting('app.sso_issuer', true)
+            AND external_subject = current_setting('app.sso_subject', true))`
+      ]
+    : [])
+])
+
 /**
  * The migrations, keyed as `@effect/sql`'s `Migrator.fromRecord` expects
  * (`<id>_<name>`). Append only: never edit a migration that has shipped.
@@ -475,8 +523,9 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   "3_datasets": datasets,
   "4_logged_models": loggedModels,
   "5_tenancy": tenancy,
-  "6_identities": identities
+  "6_identities": identities,
+  "7_authorization": authorization
 }
 
 /** The highest schema version this release knows. */
-export const latestSchemaVersion = 6
+export const latestSchemaVersion = 7
