@@ -1,5 +1,6 @@
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import { Cause, Console, Effect } from "effect"
+import { adminCommand } from "./commands/admin.js"
 import { experimentsCommand } from "./commands/experiments.js"
 import { gcCommand } from "./commands/gc.js"
 import { aliasesCommand, modelsCommand } from "./commands/models.js"
@@ -32,7 +33,8 @@ const root = Command.make("effect-mlops", {}, () =>
     aliasesCommand,
     gcCommand,
     exportCommand,
-    importCommand
+    importCommand,
+    adminCommand
   ])
 )
 

@@ -47,19 +47,32 @@ export const builtExecutable = path.join(repoRoot, "dist", "bin", "effect-mlops.
 export const spawnServer = (
   dataDir: string,
   port: number,
-  options: { readonly executable?: string; readonly discardLogs?: boolean } = {}
+  options: {
+    readonly executable?: string
+    readonly discardLogs?: boolean
+    /** Command-line arguments of `effect-mlops` instead of `server --data … --port …` (run from source unless `executable`). */
+    readonly cliArgs?: ReadonlyArray<string>
+    readonly env?: NodeJS.ProcessEnv
+  } = {}
 ) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       let output = ""
       const args =
-        options.executable === undefined
-          ? [process.execPath, "--import", "tsx", "programs/serve.ts"]
-          : [options.executable, "server", "--data", dataDir, "--port", String(port)]
+        options.cliArgs !== undefined
+          ? [
+              ...(options.executable === undefined
+                ? [process.execPath, "--import", "tsx", "src/cli/bin.ts"]
+                : [options.executable]),
+              ...options.cliArgs
+            ]
+          : options.executable === undefined
+            ? [process.execPath, "--import", "tsx", "programs/serve.ts"]
+            : [options.executable, "server", "--data", dataDir, "--port", String(port)]
       const [command, ...rest] = args as [string, ...Array<string>]
       const child = spawn(command, rest, {
         cwd: repoRoot,
-        env: { ...process.env, MLOPS_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: "1" },
+        env: { ...process.env, MLOPS_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: "1", ...options.env },
         stdio: ["ignore", options.discardLogs === true ? "ignore" : "pipe", "pipe"]
       })
       child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {

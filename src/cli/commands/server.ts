@@ -3,7 +3,9 @@ import { Effect, Layer, Option } from "effect"
 import { makeBasicLayer } from "../../../layers/Basic.js"
 import { loopbackHosts } from "../../http/server/hosts.js"
 import { makeServerLayer, type ServerOptions } from "../../http/server/Server.js"
+import { EnterpriseLayer, makeEnterpriseServerLayer } from "../../../layers/Enterprise.js"
 import { dataOption, resolveDataPath } from "../backend.js"
+import { UsageError } from "../errors.js"
 
 const options = {
   data: dataOption,
@@ -17,6 +19,11 @@ const options = {
       "Comma-separated Host header names to accept besides the loopback names and --host (*.example.com wildcards, * for all)"
     ),
     Options.optional
+  ),
+  enterprise: Options.boolean("enterprise").pipe(
+    Options.withDescription(
+      "Serve the enterprise configuration from the environment (PostgreSQL, tenants, API keys; see the README) instead of a data directory"
+    )
   ),
   logFormat: Options.choice("log-format", ["logfmt", "json", "pretty"]).pipe(
     Options.withDescription("Log lines: one logfmt or JSON line per record (the default), or pretty for a terminal"),
@@ -50,6 +57,15 @@ export const serverCommand = Command.make("server", options, (flags) =>
           ]
         })
       })
+    }
+    if (flags.enterprise) {
+      if (Option.isSome(flags.data)) {
+        return yield* new UsageError({
+          reason: "--data and --enterprise are exclusive: enterprise reads MLOPS_DATA_DIR"
+        })
+      }
+      yield* Effect.logInfo("serving the enterprise configuration")
+      return yield* Layer.launch(makeEnterpriseServerLayer(serverOptions).pipe(Layer.provide(EnterpriseLayer)))
     }
     yield* Effect.logInfo(`serving ${dataPath}`)
     return yield* Layer.launch(

@@ -1,0 +1,254 @@
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { EnterpriseLayer } from "../../../layers/Enterprise.js"
+import { CurrentTenant, TenantId } from "../../core/context.js"
+import { ApiKeys } from "../../enterprise/auth/apiKeys/ApiKeys.js"
+import { ApiKey } from "../../enterprise/auth/apiKeys/model.js"
+import { Group, PrincipalRecord } from "../../enterprise/auth/principals/model.js"
+import { Principals } from "../../enterprise/auth/principals/Principals.js"
+import { Tenant } from "../../enterprise/tenancy/model.js"
+import { Tenants } from "../../enterprise/tenancy/Tenants.js"
+import { parseAge } from "../duration.js"
+import { UsageError } from "../errors.js"
+import { group } from "../group.js"
+import { formatTime, printJson, printTable } from "../output.js"
+
+/*
+ * Administration of an enterprise deployment. These commands open the
+ * PostgreSQL store themselves with the environment of `EnterpriseLayer`
+ * (MLOPS_DATABASE_URL, MLOPS_API_KEY_PEPPER, …): whoever holds the database
+ * credentials administers it, which is how the first tenant, user and API
+ * key come to exist.
+ */
+
+const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of a table"))
+const tenantOption = Options.text("tenant").pipe(
+  Options.withDescription("The tenant (workspace) to act in"),
+  Options.withDefault("default")
+)
+
+/** Runs `effect` in the tenant named by `--tenant`, on the enterprise store. */
+const inTenant =
+  (tenant: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.gen(function* () {
+      const decoded = Schema.decodeUnknownOption(TenantId)(tenant)
+      if (Option.isNone(decoded)) return yield* new UsageError({ reason: `--tenant: "${tenant}" is not a tenant id` })
+      yield* (yield* Tenants).get(decoded.value)
+      return yield* Effect.provideService(effect, CurrentTenant, decoded.value)
+    })
+
+const onEnterprise = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Layer.orDie(EnterpriseLayer))
+
+const tenantsCreate = Command.make(
+  "create",
+  {
+    json,
+    id: Args.text({ name: "ID" }).pipe(Args.withDescription("Tenant id: lowercase letters, digits and dashes")),
+    name: Options.text("name").pipe(Options.withDescription("Display name (default: the id)"), Options.optional)
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const tenant = yield* (yield* Tenants).create({
+        tenantId: flags.id,
+        ...Option.match(flags.name, { onNone: () => ({}), onSome: (displayName) => ({ displayName }) })
+      })
+      if (flags.json) return yield* printJson(Tenant, tenant)
+      yield* Console.log(`created tenant "${tenant.tenantId}"`)
+    }).pipe(onEnterprise)
+).pipe(Command.withDescription("Create a tenant (workspace) with its own Default experiment"))
+
+const tenantsList = Command.make("list", { json }, (flags) =>
+  Effect.gen(function* () {
+    const tenants = yield* (yield* Tenants).list()
+    if (flags.json) return yield* printJson(Schema.Array(Tenant), tenants)
+    yield* printTable(
+      ["id", "name", "created"],
+      tenants.map((t) => [t.tenantId, t.displayName, formatTime(t.creationTime)]),
+      "no tenants"
+    )
+  }).pipe(onEnterprise)
+).pipe(Command.withDescription("List tenants"))
+
+const usersCreate = Command.make(
+  "create",
+  {
+    json,
+    tenant: tenantOption,
+    username: Args.text({ name: "USERNAME" }),
+    serviceAccount: Options.boolean("service-account").pipe(
+      Options.withDescription("A service account (API keys only) rather than a person")
+    ),
+    email: Options.text("email").pipe(Options.optional),
+    displayName: Options.text("display-name").pipe(Options.optional)
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const principal = yield* (yield* Principals).create({
+        username: flags.username,
+        kind: flags.serviceAccount ? "service_account" : "user",
+        ...Option.match(flags.email, { onNone: () => ({}), onSome: (email) => ({ email }) }),
+        ...Option.match(flags.displayName, { onNone: () => ({}), onSome: (displayName) => ({ displayName }) })
+      })
+      if (flags.json) return yield* printJson(PrincipalRecord, principal)
+      yield* Console.log(
+        `created ${principal.kind.replace("_", " ")} "${principal.username}" (${principal.principalId})`
+      )
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("Create a user or service account in a tenant"))
+
+const usersList = Command.make("list", { json, tenant: tenantOption }, (flags) =>
+  Effect.gen(function* () {
+    const principals = yield* (yield* Principals).list()
+    if (flags.json) return yield* printJson(Schema.Array(PrincipalRecord), principals)
+    yield* printTable(
+      ["username", "kind", "email", "sso", "disabled", "id"],
+      principals.map((p) => [
+        p.username,
+        p.kind,
+        p.email ?? null,
+        p.external?.issuer ?? null,
+        p.disabled ? "yes" : "no",
+        p.principalId
+      ]),
+      "no users"
+    )
+  }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("List the users and service accounts of a tenant"))
+
+const usersSetDisabled = (name: "disable" | "enable") =>
+  Command.make(name, { tenant: tenantOption, username: Args.text({ name: "USERNAME" }) }, (flags) =>
+    Effect.gen(function* () {
+      const principals = yield* Principals
+      const principal = yield* principals.findByUsername(flags.username)
+      yield* principals.setDisabled(principal.principalId, name === "disable")
+      yield* Console.log(`${name}d "${principal.username}"`)
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+  ).pipe(Command.withDescription(name === "disable" ? "Stop a principal from authenticating" : "Let it again"))
+
+const groupsCreate = Command.make(
+  "create",
+  { json, tenant: tenantOption, name: Args.text({ name: "NAME" }) },
+  (flags) =>
+    Effect.gen(function* () {
+      const created = yield* (yield* Principals).createGroup(flags.name)
+      if (flags.json) return yield* printJson(Group, created)
+      yield* Console.log(`created group "${created.name}"`)
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("Create a group in a tenant"))
+
+const groupsList = Command.make("list", { json, tenant: tenantOption }, (flags) =>
+  Effect.gen(function* () {
+    const groups = yield* (yield* Principals).listGroups()
+    if (flags.json) return yield* printJson(Schema.Array(Group), groups)
+    yield* printTable(
+      ["name", "managed by", "created"],
+      groups.map((g) => [g.name, g.external ? "sso" : "admin", formatTime(g.creationTime)]),
+      "no groups"
+    )
+  }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("List the groups of a tenant"))
+
+const membership = (name: "add-member" | "remove-member") =>
+  Command.make(
+    name,
+    { tenant: tenantOption, group: Args.text({ name: "GROUP" }), username: Args.text({ name: "USERNAME" }) },
+    (flags) =>
+      Effect.gen(function* () {
+        const principals = yield* Principals
+        const principal = yield* principals.findByUsername(flags.username)
+        yield* name === "add-member"
+          ? principals.addMember(flags.group, principal.principalId)
+          : principals.removeMember(flags.group, principal.principalId)
+        yield* Console.log(
+          `${name === "add-member" ? "added" : "removed"} "${flags.username}" ${name === "add-member" ? "to" : "from"} "${flags.group}"`
+        )
+      }).pipe(inTenant(flags.tenant), onEnterprise)
+  ).pipe(Command.withDescription(name === "add-member" ? "Add a principal to a group" : "Remove it"))
+
+const keysCreate = Command.make(
+  "create",
+  {
+    tenant: tenantOption,
+    username: Options.text("user").pipe(Options.withDescription("The user or service account the key acts as")),
+    name: Options.text("name").pipe(Options.withDescription("What the key is for")),
+    expiresIn: Options.text("expires-in").pipe(
+      Options.withDescription("Lifetime such as 90d or 12h (default: no expiry)"),
+      Options.optional
+    )
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const lifetime = Option.map(flags.expiresIn, parseAge)
+      if (Option.isSome(lifetime) && lifetime.value === undefined) {
+        return yield* new UsageError({ reason: "--expires-in: use days, hours, minutes, seconds such as 90d or 1d12h" })
+      }
+      const principal = yield* (yield* Principals).findByUsername(flags.username)
+      const { apiKey, key } = yield* (yield* ApiKeys).create({
+        principalId: principal.principalId,
+        name: flags.name,
+        ...(Option.isSome(lifetime) && lifetime.value !== undefined ? { expiresAt: Date.now() + lifetime.value } : {})
+      })
+      // The only time the secret is shown: it is stored as a digest.
+      yield* Console.log(Redacted.value(key))
+      yield* Console.error(
+        `created API key ${apiKey.keyId} for "${principal.username}"; it is shown once, keep it safe`
+      )
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("Issue an API key and print it once on stdout"))
+
+const keysList = Command.make(
+  "list",
+  { json, tenant: tenantOption, username: Options.text("user").pipe(Options.optional) },
+  (flags) =>
+    Effect.gen(function* () {
+      const principals = yield* Principals
+      const owner = yield* Option.match(flags.username, {
+        onNone: () => Effect.succeed(undefined),
+        onSome: (username) => Effect.map(principals.findByUsername(username), (p) => p.principalId)
+      })
+      const keys = yield* (yield* ApiKeys).list(owner)
+      if (flags.json) return yield* printJson(Schema.Array(ApiKey), keys)
+      yield* printTable(
+        ["key id", "name", "principal", "created", "expires", "last used", "revoked"],
+        keys.map((k) => [
+          k.keyId,
+          k.name,
+          k.principalId,
+          formatTime(k.creationTime),
+          k.expiresAt === undefined ? null : formatTime(k.expiresAt),
+          k.lastUsedAt === undefined ? null : formatTime(k.lastUsedAt),
+          k.revokedAt === undefined ? null : formatTime(k.revokedAt)
+        ]),
+        "no API keys"
+      )
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("List API keys (never their secrets)"))
+
+const keysRevoke = Command.make("revoke", { tenant: tenantOption, keyId: Args.text({ name: "KEY_ID" }) }, (flags) =>
+  Effect.gen(function* () {
+    yield* (yield* ApiKeys).revoke(flags.keyId)
+    yield* Console.log(`revoked API key ${flags.keyId}`)
+  }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("Revoke an API key"))
+
+const tenants = group("tenants", "Create and list tenants", ["create", "list"]).pipe(
+  Command.withSubcommands([tenantsCreate, tenantsList])
+)
+const users = group("users", "Users and service accounts of a tenant", ["create", "list", "disable", "enable"]).pipe(
+  Command.withSubcommands([usersCreate, usersList, usersSetDisabled("disable"), usersSetDisabled("enable")])
+)
+const groups = group("groups", "Groups of a tenant", ["create", "list", "add-member", "remove-member"]).pipe(
+  Command.withSubcommands([groupsCreate, groupsList, membership("add-member"), membership("remove-member")])
+)
+const keys = group("keys", "API keys of users and service accounts", ["create", "list", "revoke"]).pipe(
+  Command.withSubcommands([keysCreate, keysList, keysRevoke])
+)
+
+/** `effect-mlops admin …`: tenants, users, groups and API keys of an enterprise deployment. */
+export const adminCommand = group("admin", "Administer an enterprise deployment (PostgreSQL, from the environment)", [
+  "tenants",
+  "users",
+  "groups",
+  "keys"
+]).pipe(Command.withSubcommands([tenants, users, groups, keys]))

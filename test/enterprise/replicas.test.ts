@@ -1,0 +1,113 @@
+import { assert, layer } from "@effect/vitest"
+import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { cliOk } from "../cli/harness.js"
+import { databaseUrl, freshDatabase } from "../support/postgres.js"
+import { freePort, spawnServer } from "../support/serverProcess.js"
+import { tempDir } from "../support/sqlite.js"
+
+/*
+ * The enterprise deployment as an operator runs it: the admin CLI creates a
+ * tenant, a service account and its API key, and two server processes serve
+ * one PostgreSQL database at once.
+ */
+
+class Deployment extends Context.Tag("test/Deployment")<
+  Deployment,
+  { readonly servers: readonly [string, string]; readonly key: string }
+>() {}
+
+const Replicas = Layer.scoped(
+  Deployment,
+  Effect.gen(function* () {
+    const database = yield* freshDatabase
+    const env = {
+      MLOPS_DATABASE_URL: databaseUrl(database, "app"),
+      MLOPS_DATABASE_ADMIN_URL: databaseUrl(database, "admin"),
+      MLOPS_API_KEY_PEPPER: "replica-test-pepper-with-32-or-more-chars",
+      MLOPS_DATA_DIR: yield* tempDir("replicas")
+    }
+    const admin = (...args: ReadonlyArray<string>) =>
+      cliOk("admin", ...args).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+    yield* admin("tenants", "create", "acme", "--name", "Acme")
+    yield* admin("users", "create", "trainer", "--tenant", "acme", "--service-account")
+    const created = yield* admin("keys", "create", "--tenant", "acme", "--user", "trainer", "--name", "replica test")
+    const ports = [yield* freePort, yield* freePort] as const
+    for (const port of ports) {
+      yield* spawnServer(env.MLOPS_DATA_DIR, port, {
+        cliArgs: ["server", "--enterprise", "--port", String(port)],
+        env
+      })
+    }
+    return {
+      servers: [`http://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`] as const,
+      key: created.stdout.trim()
+    }
+  })
+)
+
+const post = (server: string, route: string, body: unknown, key?: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${server}/api/2.0/mlflow/${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) },
+      body: JSON.stringify(body)
+    })
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  })
+
+layer(Replicas, { timeout: 180_000, excludeTestServices: true })("two enterprise servers on one PostgreSQL", (it) => {
+  it.effect("the admin CLI's key authenticates on both servers; no key is 401 on both", () =>
+    Effect.gen(function* () {
+      const { servers, key } = yield* Deployment
+      assert.match(key, /^mlk_[0-9a-f]{16}_[\w-]{43}$/)
+      for (const server of servers) {
+        assert.strictEqual((yield* post(server, "experiments/search", {}, key)).status, 200)
+        assert.strictEqual((yield* post(server, "experiments/search", {})).status, 401)
+      }
+    })
+  )
+
+  it.effect("what one server writes the other reads, and concurrent batches through both land once each", () =>
+    Effect.gen(function* () {
+      const { servers, key } = yield* Deployment
+      const [a, b] = servers
+      const experiment = yield* post(a, "experiments/create", { name: "replicated" }, key)
+      const run = yield* post(b, "runs/create", { experiment_id: experiment.body.experiment_id }, key)
+      const runId = (run.body.run as { info: { run_id: string } }).info.run_id
+      yield* Effect.forEach(
+        Array.from({ length: 20 }, (_, batch) => batch),
+        (batch) =>
+          post(
+            batch % 2 === 0 ? a : b,
+            "runs/log-batch",
+            {
+              run_id: runId,
+              metrics: Array.from({ length: 50 }, (_, i) => ({
+                key: "loss",
+                value: batch * 50 + i,
+                step: batch * 50 + i,
+                timestamp: 1
+              }))
+            },
+            key
+          ).pipe(Effect.tap((response) => assert.strictEqual(response.status, 200))),
+        { concurrency: 8 }
+      )
+      const history = yield* Effect.promise(() =>
+        fetch(`${a}/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss&max_results=5000`, {
+          headers: { authorization: `Bearer ${key}` }
+        }).then((r) => r.json() as Promise<{ metrics: ReadonlyArray<{ step: number }> }>)
+      )
+      assert.deepStrictEqual(
+        history.metrics.map((m) => m.step).sort((x, y) => x - y),
+        Array.from({ length: 1000 }, (_, i) => i)
+      )
+      const onB = yield* Effect.promise(() =>
+        fetch(`${b}/api/2.0/mlflow/runs/get?run_id=${runId}`, { headers: { authorization: `Bearer ${key}` } }).then(
+          (r) => r.json() as Promise<{ run: { info: { run_id: string; user_id: string } } }>
+        )
+      )
+      assert.deepStrictEqual(onB.run.info, { ...onB.run.info, run_id: runId, user_id: "trainer" })
+    })
+  )
+})
