@@ -1,6 +1,6 @@
-import { assert, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
-import { cliOk } from "../cli/harness.js"
+import { cli, cliOk } from "../cli/harness.js"
 import { databaseUrl, freshDatabase } from "../support/postgres.js"
 import { freePort, spawnServer } from "../support/serverProcess.js"
 import { tempDir } from "../support/sqlite.js"
@@ -13,7 +13,13 @@ import { tempDir } from "../support/sqlite.js"
 
 class Deployment extends Context.Tag("test/Deployment")<
   Deployment,
-  { readonly servers: readonly [string, string]; readonly key: string }
+  {
+    readonly servers: readonly [string, string]
+    readonly key: string
+    /** Everything the two servers printed so far. */
+    readonly logs: () => string
+    readonly secrets: ReadonlyArray<string>
+  }
 >() {}
 
 const Replicas = Layer.scoped(
@@ -32,15 +38,18 @@ const Replicas = Layer.scoped(
     yield* admin("users", "create", "trainer", "--tenant", "acme", "--service-account")
     const created = yield* admin("keys", "create", "--tenant", "acme", "--user", "trainer", "--name", "replica test")
     const ports = [yield* freePort, yield* freePort] as const
-    for (const port of ports) {
-      yield* spawnServer(env.MLOPS_DATA_DIR, port, {
-        cliArgs: ["server", "--enterprise", "--port", String(port)],
-        env
+    const processes = yield* Effect.forEach(ports, (port) =>
+      spawnServer(env.MLOPS_DATA_DIR, port, {
+        cliArgs: ["server", "--enterprise", "--port", String(port), "--log-format", "json"],
+        env: { ...env, MLOPS_LOG_FORMAT: "json" }
       })
-    }
+    )
+    const key = created.stdout.trim()
     return {
       servers: [`http://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`] as const,
-      key: created.stdout.trim()
+      key,
+      logs: () => processes.map((p) => p.output()).join("\n"),
+      secrets: [env.MLOPS_API_KEY_PEPPER, new URL(env.MLOPS_DATABASE_URL).password, key.slice(21)]
     }
   })
 )
@@ -56,6 +65,21 @@ const post = (server: string, route: string, body: unknown, key?: string) =>
   })
 
 layer(Replicas, { timeout: 180_000, excludeTestServices: true })("two enterprise servers on one PostgreSQL", (it) => {
+  it.effect(
+    "no secret reaches the logs: not the pepper, the database password or an API key, even a rejected one",
+    () =>
+      Effect.gen(function* () {
+        const { servers, key, logs, secrets } = yield* Deployment
+        const forged = `${key.slice(0, 21)}${"x".repeat(43)}`
+        yield* post(servers[0], "experiments/search", {}, forged)
+        yield* post(servers[1], "experiments/search", {}, key)
+        yield* Effect.sleep("200 millis")
+        const printed = logs()
+        assert.include(printed, "authentication refused")
+        for (const secret of [...secrets, forged.slice(21)]) assert.notInclude(printed, secret)
+      })
+  )
+
   it.effect("the admin CLI's key authenticates on both servers; no key is 401 on both", () =>
     Effect.gen(function* () {
       const { servers, key } = yield* Deployment
@@ -108,6 +132,28 @@ layer(Replicas, { timeout: 180_000, excludeTestServices: true })("two enterprise
         )
       )
       assert.deepStrictEqual(onB.run.info, { ...onB.run.info, run_id: runId, user_id: "trainer" })
+    })
+  )
+})
+
+describe("enterprise configuration errors", () => {
+  it.effect("a short API-key pepper stops the server at start, naming the variable but never its value", () =>
+    Effect.gen(function* () {
+      const pepper = "too-short-secret-value"
+      const result = yield* cli("server", "--enterprise", "--port", "0").pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["MLOPS_DATABASE_URL", "postgres://app:db-password-not-to-print@127.0.0.1:1/none"],
+              ["MLOPS_API_KEY_PEPPER", pepper]
+            ])
+          )
+        )
+      )
+      assert.strictEqual(result.code, 1)
+      assert.include(result.stderr, "MLOPS_API_KEY_PEPPER")
+      assert.notInclude(result.stderr + result.stdout, pepper)
+      assert.notInclude(result.stderr + result.stdout, "db-password-not-to-print")
     })
   )
 })
