@@ -1,31 +1,14 @@
 import { randomUUID } from "node:crypto"
 import { Effect, Layer, Redacted } from "effect"
-import pg from "pg"
 import { inject } from "vitest"
 import { makePostgresLayer } from "../../layers/Postgres.js"
+import { adminStatements, withDatabase } from "./embeddedPostgres.js"
 
-const adminQuery = (text: string) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: inject("postgresUrl") })
-    await client.connect()
-    try {
-      await client.query(text)
-    } finally {
-      await client.end()
-    }
-  })
+const adminQuery = (text: string) => Effect.promise(() => adminStatements(inject("postgresUrl"), [text]))
 
 /** The URL of `database` on the shared test server, as its superuser or as the application's role. */
-export const databaseUrl = (database: string, as: "admin" | "app" = "admin"): string => {
-  const url = new URL(inject("postgresUrl"))
-  url.pathname = `/${database}`
-  if (as === "app") {
-    const role = inject("postgresAppRole")
-    url.username = role.name
-    url.password = role.password
-  }
-  return url.toString()
-}
+export const databaseUrl = (database: string, as: "admin" | "app" = "admin"): string =>
+  withDatabase(inject("postgresUrl"), database, as === "app" ? inject("postgresAppRole") : undefined)
 
 /** A fresh, empty database on the shared test server, dropped when the scope closes. */
 export const freshDatabase = Effect.acquireRelease(
