@@ -1,20 +1,31 @@
+import { randomBytes } from "node:crypto"
 import * as path from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { Config, Effect, Layer, Logger, type Redacted } from "effect"
-import type { ConfigError } from "effect/ConfigError"
+import { Config, ConfigError, Context, Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
 import type { ArtifactStorageError } from "../src/core/artifacts/errors.js"
 import { Datasets } from "../src/core/data/Datasets.js"
 import { LoggedModels } from "../src/core/models/LoggedModels.js"
 import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.js"
-import { layerCallerAttribution } from "../src/enterprise/auth/attribution.js"
 import { ApiKeys, apiKeyPepperConfig } from "../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { makeApiKeyAuthenticator } from "../src/enterprise/auth/apiKeys/authenticator.js"
+import { layerCallerAttribution } from "../src/enterprise/auth/attribution.js"
 import { Authenticator } from "../src/enterprise/auth/Authenticator.js"
+import { makeOidcBearerAuthenticator } from "../src/enterprise/auth/oidc/authenticator.js"
+import { type OidcConfig, oidcConfig } from "../src/enterprise/auth/oidc/config.js"
+import { makeOidcVerifier } from "../src/enterprise/auth/oidc/verifier.js"
 import { Principals } from "../src/enterprise/auth/principals/Principals.js"
+import { makeSessionAuthenticator } from "../src/enterprise/auth/session/authenticator.js"
+import { type SessionConfig, sessionConfig } from "../src/enterprise/auth/session/config.js"
+import { Sessions } from "../src/enterprise/auth/session/Sessions.js"
+import { SsoDirectory } from "../src/enterprise/auth/session/SsoDirectory.js"
 import { authentication } from "../src/enterprise/http/authentication.js"
+import { makeSsoRoutes, type SsoOptions, ssoOptionsConfig } from "../src/enterprise/http/sso/SsoRoutes.js"
+import { type RateLimitConfig, rateLimitConfig } from "../src/enterprise/security/rateLimit/config.js"
+import { rateLimitingWith } from "../src/enterprise/security/rateLimit/middleware.js"
+import { RateLimiter } from "../src/enterprise/security/rateLimit/RateLimiter.js"
 import { layerTenantArtifacts } from "../src/enterprise/tenancy/artifacts.js"
 import { Tenants } from "../src/enterprise/tenancy/Tenants.js"
 import { makeServerLayerWith, type ServerOptions } from "../src/http/server/Server.js"
@@ -22,26 +33,72 @@ import type { CoreServices, LogFormat } from "./Basic.js"
 import { makePostgresLayer, type PostgresOptions } from "./Postgres.js"
 import type { SqlStoreError } from "./Sql.js"
 
+/** What the enterprise server needs beyond the services: sign-in methods and rate limits. */
+export interface EnterpriseHttpSettings {
+  readonly sso: SsoOptions
+  readonly rateLimits: RateLimitConfig
+}
+
+/** The {@link EnterpriseHttpSettings} of a configuration, for {@link makeEnterpriseServerLayer}. */
+export class EnterpriseHttp extends Context.Tag("effect-mlops/layers/EnterpriseHttp")<
+  EnterpriseHttp,
+  EnterpriseHttpSettings
+>() {}
+
 /** The services of {@link EnterpriseLayer}: the core ones plus tenants, principals, API keys and authentication. */
-export type EnterpriseServices = CoreServices | Tenants | Principals | ApiKeys | Authenticator
+export type EnterpriseServices =
+  | CoreServices
+  | Tenants
+  | Principals
+  | ApiKeys
+  | Authenticator
+  | Sessions
+  | SsoDirectory
+  | RateLimiter
+  | EnterpriseHttp
 
 /** Options of {@link makeEnterpriseLayer}. */
 export interface EnterpriseOptions {
   /** The PostgreSQL store (see `makePostgresLayer`). */
   readonly database: PostgresOptions
-  /** Directory of the artifact files; each tenant's live under `artifacts/tenants/<tenant>/`. */
+  /** Directory of the artifact files; each tenant's live under `artifacts/files/tenants/<tenant>/`. */
   readonly dataPath: string
   /** Server-side secret that keys the stored digests of API keys (at least 32 characters). */
   readonly apiKeyPepper: Redacted.Redacted<string>
+  /**
+   * Browser sessions after single sign-on. Required when `sso` configures a
+   * method; without one, sessions use a key that lives only in this process.
+   */
+  readonly session?: SessionConfig
+  /** Single sign-on for the web UI (OIDC, SAML) and the tenant of identities that name none. */
+  readonly sso?: SsoOptions
+  /** OIDC access tokens accepted as bearer tokens (issuer and audience required), e.g. for pipelines. */
+  readonly oidcBearer?: OidcConfig
+  /** Requests per second per principal and per tenant (defaults: 50/200 burst and 500/2000). */
+  readonly rateLimits?: RateLimitConfig
   /** One line per record: `logfmt` (default) or `json`. */
   readonly logFormat?: Exclude<LogFormat, "pretty">
 }
 
+const defaultRateLimits: RateLimitConfig = {
+  enabled: true,
+  principal: { ratePerSecond: 50, burst: 200 },
+  tenant: { ratePerSecond: 500, burst: 2000 }
+}
+
+const ephemeralSession = (): SessionConfig => ({
+  key: Redacted.make(randomBytes(32).toString("base64url")),
+  previousKey: Option.none(),
+  maxAge: Duration.hours(12),
+  alwaysSecure: false
+})
+
 /**
  * The enterprise configuration: the core services on PostgreSQL with every
  * tenant isolated by row-level security and artifacts under per-tenant
- * prefixes, plus tenants, users, service accounts, groups and API keys, and
- * an `Authenticator` for the server.
+ * prefixes, plus tenants, users, service accounts, groups, API keys, single
+ * sign-on sessions and rate limits, and an `Authenticator` for the server
+ * that accepts API keys, OIDC bearer tokens (when configured) and sessions.
  *
  * @example
  * ```ts
@@ -57,7 +114,9 @@ export interface EnterpriseOptions {
  */
 export const makeEnterpriseLayer = (
   options: EnterpriseOptions
-): Layer.Layer<EnterpriseServices, SqlStoreError | ArtifactStorageError> => {
+): Layer.Layer<EnterpriseServices, SqlStoreError | ArtifactStorageError | ConfigError.ConfigError> => {
+  const sso = options.sso ?? {}
+  const ssoEnabled = sso.oidc !== undefined || sso.saml !== undefined
   const Sql = makePostgresLayer(options.database)
   const Tracker = layerCallerAttribution.pipe(Layer.provide(ExperimentTracker.layer), Layer.provide(Sql))
   const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
@@ -70,10 +129,26 @@ export const makeEnterpriseLayer = (
   const TenantsLive = Tenants.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const PrincipalsLive = Principals.layer.pipe(Layer.provide(Sql))
   const Keys = ApiKeys.layer(options.apiKeyPepper).pipe(Layer.provide(PrincipalsLive), Layer.provide(Sql))
+  const SessionsLive =
+    options.session === undefined && ssoEnabled
+      ? Layer.fail(ConfigError.MissingData(["MLOPS_SESSION_KEY"], "single sign-on needs a session key"))
+      : Sessions.layer(options.session ?? ephemeralSession())
+  const Directory = SsoDirectory.layer.pipe(Layer.provide(Sql))
   const Auth = Layer.effect(
     Authenticator,
-    Effect.map(makeApiKeyAuthenticator, (keys) => Authenticator.firstOf([keys]))
-  )
+    Effect.gen(function* () {
+      const bearer =
+        options.oidcBearer === undefined
+          ? []
+          : [
+              yield* makeOidcBearerAuthenticator(
+                yield* makeOidcVerifier(options.oidcBearer),
+                sso.defaultTenant ?? "default"
+              )
+            ]
+      return Authenticator.firstOf([yield* makeApiKeyAuthenticator, ...bearer, yield* makeSessionAuthenticator])
+    })
+  ).pipe(Layer.provide(Keys), Layer.provide(PrincipalsLive), Layer.provide(TenantsLive), Layer.provide(SessionsLive))
   return Layer.mergeAll(
     Tracker,
     Registry,
@@ -83,40 +158,66 @@ export const makeEnterpriseLayer = (
     TenantsLive,
     PrincipalsLive,
     Keys,
-    Auth.pipe(Layer.provide(Keys), Layer.provide(PrincipalsLive)),
+    SessionsLive,
+    Directory,
+    Auth,
+    RateLimiter.layerMemory,
+    Layer.succeed(EnterpriseHttp, { sso, rateLimits: options.rateLimits ?? defaultRateLimits }),
     options.logFormat === "json" ? Logger.json : Logger.logFmt
   )
 }
 
 /**
- * {@link makeEnterpriseLayer} from the environment:
- * `MLOPS_DATABASE_URL` (the application's role), `MLOPS_DATABASE_ADMIN_URL`
- * (optional: the owner, to migrate and grant), `MLOPS_DATABASE_POOL_SIZE`
- * (default 10), `MLOPS_DATA_DIR` (default `./mlops-data`),
- * `MLOPS_API_KEY_PEPPER` (at least 32 characters) and `MLOPS_LOG_FORMAT`
- * (`logfmt` or `json`). Secrets are read with `Config.redacted` and never logged.
+ * {@link makeEnterpriseLayer} from the environment (every variable is listed
+ * in the README): the database (`MLOPS_DATABASE_URL`,
+ * `MLOPS_DATABASE_ADMIN_URL`, `MLOPS_DATABASE_POOL_SIZE`), `MLOPS_DATA_DIR`,
+ * `MLOPS_API_KEY_PEPPER`, sessions (`MLOPS_SESSION_KEY`, …), single sign-on
+ * (`MLOPS_OIDC_*`, `MLOPS_SAML_*`, `MLOPS_SSO_DEFAULT_TENANT`), OIDC bearer
+ * tokens when `MLOPS_OIDC_AUDIENCE` is set, rate limits
+ * (`MLOPS_RATE_LIMIT_*`) and `MLOPS_LOG_FORMAT`. Secrets are read with
+ * `Config.redacted` and never logged.
  */
-export const EnterpriseLayer: Layer.Layer<EnterpriseServices, SqlStoreError | ArtifactStorageError | ConfigError> =
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const adminUrl = yield* Config.option(Config.redacted("MLOPS_DATABASE_ADMIN_URL"))
-      return makeEnterpriseLayer({
-        database: {
-          url: yield* Config.redacted("MLOPS_DATABASE_URL"),
-          ...(adminUrl._tag === "Some" ? { adminUrl: adminUrl.value } : {}),
-          maxConnections: yield* Config.integer("MLOPS_DATABASE_POOL_SIZE").pipe(Config.withDefault(10))
-        },
-        dataPath: yield* Config.string("MLOPS_DATA_DIR").pipe(Config.withDefault("./mlops-data")),
-        apiKeyPepper: yield* apiKeyPepperConfig,
-        logFormat: yield* Config.literal("logfmt", "json")("MLOPS_LOG_FORMAT").pipe(Config.withDefault("logfmt"))
-      })
+export const EnterpriseLayer: Layer.Layer<
+  EnterpriseServices,
+  SqlStoreError | ArtifactStorageError | ConfigError.ConfigError
+> = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const adminUrl = yield* Config.option(Config.redacted("MLOPS_DATABASE_ADMIN_URL"))
+    const session = yield* Config.option(sessionConfig)
+    const audience = yield* Config.option(Config.nonEmptyString("MLOPS_OIDC_AUDIENCE"))
+    return makeEnterpriseLayer({
+      database: {
+        url: yield* Config.redacted("MLOPS_DATABASE_URL"),
+        ...(Option.isSome(adminUrl) ? { adminUrl: adminUrl.value } : {}),
+        maxConnections: yield* Config.integer("MLOPS_DATABASE_POOL_SIZE").pipe(Config.withDefault(10))
+      },
+      dataPath: yield* Config.string("MLOPS_DATA_DIR").pipe(Config.withDefault("./mlops-data")),
+      apiKeyPepper: yield* apiKeyPepperConfig,
+      ...(Option.isSome(session) ? { session: session.value } : {}),
+      sso: yield* ssoOptionsConfig,
+      ...(Option.isSome(audience) ? { oidcBearer: yield* oidcConfig } : {}),
+      rateLimits: yield* rateLimitConfig,
+      logFormat: yield* Config.literal("logfmt", "json")("MLOPS_LOG_FORMAT").pipe(Config.withDefault("logfmt"))
     })
-  )
+  })
+)
+
+/**
+ * Authentication, then rate limits, for every API request: the limiter runs
+ * inside authentication because it needs the caller.
+ */
+const enterpriseMiddleware = Layer.unwrapEffect(
+  Effect.map(EnterpriseHttp, (settings) => Layer.provideMerge(rateLimitingWith(settings.rateLimits), authentication))
+)
+
+/** The sign-in routes (`/auth/*`) of the configuration's SSO methods. */
+const ssoRoutes = Layer.unwrapEffect(Effect.map(EnterpriseHttp, (settings) => makeSsoRoutes(settings.sso)))
 
 /**
  * The tracking server with authentication: every API request must carry an
- * API key (Bearer or Basic) or another credential the `Authenticator`
- * accepts, and runs in its caller's tenant.
+ * API key (Bearer or Basic), an OIDC access token or a signed-in browser
+ * session, runs in its caller's tenant, and is rate-limited per principal
+ * and tenant; `/auth/*` serves single sign-on for the web UI.
  *
  * @example
  * ```ts
@@ -125,4 +226,5 @@ export const EnterpriseLayer: Layer.Layer<EnterpriseServices, SqlStoreError | Ar
  */
 export const makeEnterpriseServerLayer = (
   options: Omit<ServerOptions, "trustIdentityHeaders">
-): Layer.Layer<never, ServeError, EnterpriseServices> => makeServerLayerWith(options, authentication)
+): Layer.Layer<never, ServeError | ConfigError.ConfigError, EnterpriseServices> =>
+  makeServerLayerWith(options, enterpriseMiddleware, ssoRoutes)

@@ -10,6 +10,7 @@ import type { RunJson } from "../http/api/runJson.js"
 import type { DatasetLineage, DatasetVersion } from "../core/data/model.js"
 import type { AliasChange, ModelVersion, ModelVersionLineage, RegisteredModel } from "../core/registry/model.js"
 import type { Experiment, ExperimentKeys, ExperimentSummary, Metric, RunDataSelection } from "../core/tracking/model.js"
+import { reportUnauthenticated, withCsrf } from "./auth.js"
 
 type Wire<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 
@@ -58,16 +59,18 @@ const describe = (body: Record<string, unknown>): string => {
 }
 
 const call = async <A>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<A> => {
-  const init: RequestInit = { method, headers: { accept: "application/json" } }
+  // Requests that are not GET carry the session's anti-forgery token (signed-in servers refuse them without).
+  const init: RequestInit = { method, headers: withCsrf(method, { accept: "application/json" }) }
   if (signal !== undefined) init.signal = signal
   if (body !== undefined) {
     init.body = JSON.stringify(body)
-    init.headers = {
+    init.headers = withCsrf(method, {
       accept: "application/json",
       "content-type": "application/json"
-    }
+    })
   }
   const response = await fetch(`/api/v1${path}`, init)
+  if (response.status === 401) reportUnauthenticated()
   const text = await response.text()
   const parsed: unknown = text === "" ? undefined : JSON.parse(text)
   if (!response.ok) {

@@ -8,6 +8,8 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.e2e.test.ts"],
+    // One real PostgreSQL for the run (or DATABASE_URL), for the enterprise server's sign-in tests.
+    globalSetup: ["./test/support/postgresServer.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     fileParallelism: false

@@ -118,9 +118,16 @@ export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: L
 export const makeServerLayer = (options: ServerOptions = {}): Layer.Layer<never, ServeError, ServedServices> =>
   serve(options, makeRoutes(options))
 
-/** {@link makeServerLayer} with {@link makeRoutesWith}'s `identity` middleware. */
-export const makeServerLayerWith = <ROut, E, RIn>(options: ServerOptions, identity: Layer.Layer<ROut, E, RIn>) =>
-  serve(options, makeRoutesWith(options, identity))
+/**
+ * {@link makeServerLayer} with {@link makeRoutesWith}'s `identity` middleware
+ * and, optionally, more routes (e.g. sign-in), which the global middleware
+ * (host allow-list, body limit, identity) covers too.
+ */
+export const makeServerLayerWith = <ROut, E, RIn, E2 = never, R2 = never>(
+  options: ServerOptions,
+  identity: Layer.Layer<ROut, E, RIn>,
+  extraRoutes: Layer.Layer<never, E2, R2> = Layer.empty as Layer.Layer<never, E2, R2>
+) => serve(options, Layer.merge(makeRoutesWith(options, identity), extraRoutes))
 
 const serve = <E, R>(options: ServerOptions, routes: Layer.Layer<never, E, R>) =>
   HttpLayerRouter.serve(routes).pipe(
