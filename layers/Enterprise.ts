@@ -26,6 +26,10 @@ import { makeSsoRoutes, type SsoOptions, ssoOptionsConfig } from "../src/enterpr
 import { type RateLimitConfig, rateLimitConfig } from "../src/enterprise/security/rateLimit/config.js"
 import { rateLimitingWith } from "../src/enterprise/security/rateLimit/middleware.js"
 import { RateLimiter } from "../src/enterprise/security/rateLimit/RateLimiter.js"
+import { AuditCheckpoints } from "../src/enterprise/security/audit/AuditCheckpoints.js"
+import { AuditTrail, auditKeyConfig } from "../src/enterprise/security/audit/AuditTrail.js"
+import { auditingAfter } from "../src/enterprise/security/audit/http.js"
+import { AuditRoutes } from "../src/enterprise/security/audit/routes.js"
 import { layerTenantArtifacts } from "../src/enterprise/tenancy/artifacts.js"
 import { Tenants } from "../src/enterprise/tenancy/Tenants.js"
 import { makeServerLayerWith, type ServerOptions } from "../src/http/server/Server.js"
@@ -55,6 +59,7 @@ export type EnterpriseServices =
   | Sessions
   | SsoDirectory
   | RateLimiter
+  | AuditTrail
   | EnterpriseHttp
 
 /** Options of {@link makeEnterpriseLayer}. */
@@ -65,6 +70,8 @@ export interface EnterpriseOptions {
   readonly dataPath: string
   /** Server-side secret that keys the stored digests of API keys (at least 32 characters). */
   readonly apiKeyPepper: Redacted.Redacted<string>
+  /** Secret that keys the audit trail's hash chain and head checkpoints (at least 32 characters). */
+  readonly auditKey: Redacted.Redacted<string>
   /**
    * Browser sessions after single sign-on. Required when `sso` configures a
    * method; without one, sessions use a key that lives only in this process.
@@ -121,9 +128,15 @@ export const makeEnterpriseLayer = (
   const Tracker = layerCallerAttribution.pipe(Layer.provide(ExperimentTracker.layer), Layer.provide(Sql))
   const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const Models = LoggedModels.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
-  const Artifacts = layerTenantArtifacts.pipe(
-    Layer.provide(ArtifactStore.layer(path.join(path.resolve(options.dataPath), "artifacts"))),
+  const RawArtifacts = ArtifactStore.layer(path.join(path.resolve(options.dataPath), "artifacts")).pipe(
     Layer.provide(NodeContext.layer)
+  )
+  const Artifacts = layerTenantArtifacts.pipe(Layer.provide(RawArtifacts))
+  // Audit checkpoints live outside the database, in the un-prefixed store.
+  const Audit = AuditTrail.layer(options.auditKey).pipe(
+    Layer.provide(AuditCheckpoints.layerArtifacts),
+    Layer.provide(RawArtifacts),
+    Layer.provide(Sql)
   )
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
   const TenantsLive = Tenants.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
@@ -162,6 +175,7 @@ export const makeEnterpriseLayer = (
     Directory,
     Auth,
     RateLimiter.layerMemory,
+    Audit,
     Layer.succeed(EnterpriseHttp, { sso, rateLimits: options.rateLimits ?? defaultRateLimits }),
     options.logFormat === "json" ? Logger.json : Logger.logFmt
   )
@@ -171,7 +185,7 @@ export const makeEnterpriseLayer = (
  * {@link makeEnterpriseLayer} from the environment (every variable is listed
  * in the README): the database (`MLOPS_DATABASE_URL`,
  * `MLOPS_DATABASE_ADMIN_URL`, `MLOPS_DATABASE_POOL_SIZE`), `MLOPS_DATA_DIR`,
- * `MLOPS_API_KEY_PEPPER`, sessions (`MLOPS_SESSION_KEY`, …), single sign-on
+ * `MLOPS_API_KEY_PEPPER`, `MLOPS_AUDIT_KEY`, sessions (`MLOPS_SESSION_KEY`, …), single sign-on
  * (`MLOPS_OIDC_*`, `MLOPS_SAML_*`, `MLOPS_SSO_DEFAULT_TENANT`), OIDC bearer
  * tokens when `MLOPS_OIDC_AUDIENCE` is set, rate limits
  * (`MLOPS_RATE_LIMIT_*`) and `MLOPS_LOG_FORMAT`. Secrets are read with
@@ -193,6 +207,7 @@ export const EnterpriseLayer: Layer.Layer<
       },
       dataPath: yield* Config.string("MLOPS_DATA_DIR").pipe(Config.withDefault("./mlops-data")),
       apiKeyPepper: yield* apiKeyPepperConfig,
+      auditKey: yield* auditKeyConfig,
       ...(Option.isSome(session) ? { session: session.value } : {}),
       sso: yield* ssoOptionsConfig,
       ...(Option.isSome(audience) ? { oidcBearer: yield* oidcConfig } : {}),
@@ -203,15 +218,21 @@ export const EnterpriseLayer: Layer.Layer<
 )
 
 /**
- * Authentication, then rate limits, for every API request: the limiter runs
- * inside authentication because it needs the caller.
+ * Authentication, then rate limits, then the audit trail, for every API
+ * request: the limiter needs the caller, and auditing after it records
+ * refused writes without letting a flood of 429s write to the trail.
  */
 const enterpriseMiddleware = Layer.unwrapEffect(
-  Effect.map(EnterpriseHttp, (settings) => Layer.provideMerge(rateLimitingWith(settings.rateLimits), authentication))
+  Effect.map(EnterpriseHttp, (settings) =>
+    auditingAfter(Layer.provideMerge(rateLimitingWith(settings.rateLimits), authentication))
+  )
 )
 
-/** The sign-in routes (`/auth/*`) of the configuration's SSO methods. */
-const ssoRoutes = Layer.unwrapEffect(Effect.map(EnterpriseHttp, (settings) => makeSsoRoutes(settings.sso)))
+/** The sign-in routes (`/auth/*`) of the configuration's SSO methods, and the audit trail's. */
+const enterpriseRoutes = Layer.merge(
+  Layer.unwrapEffect(Effect.map(EnterpriseHttp, (settings) => makeSsoRoutes(settings.sso))),
+  AuditRoutes
+)
 
 /**
  * The tracking server with authentication: every API request must carry an
@@ -227,4 +248,4 @@ const ssoRoutes = Layer.unwrapEffect(Effect.map(EnterpriseHttp, (settings) => ma
 export const makeEnterpriseServerLayer = (
   options: Omit<ServerOptions, "trustIdentityHeaders">
 ): Layer.Layer<never, ServeError | ConfigError.ConfigError, EnterpriseServices> =>
-  makeServerLayerWith(options, enterpriseMiddleware, ssoRoutes)
+  makeServerLayerWith(options, enterpriseMiddleware, enterpriseRoutes)

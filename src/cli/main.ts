@@ -1,6 +1,7 @@
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import { Cause, Console, Effect } from "effect"
 import { adminCommand } from "./commands/admin.js"
+import { auditCommand } from "./commands/audit.js"
 import { experimentsCommand } from "./commands/experiments.js"
 import { gcCommand } from "./commands/gc.js"
 import { aliasesCommand, modelsCommand } from "./commands/models.js"
@@ -34,7 +35,8 @@ const root = Command.make("effect-mlops", {}, () =>
     gcCommand,
     exportCommand,
     importCommand,
-    adminCommand
+    adminCommand,
+    auditCommand
   ])
 )
 

@@ -1,6 +1,6 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
-import { cli, cliOk } from "../cli/harness.js"
+import { type CliResult, cli, cliOk } from "../cli/harness.js"
 import { databaseUrl, freshDatabase } from "../support/postgres.js"
 import { freePort, spawnServer } from "../support/serverProcess.js"
 import { tempDir } from "../support/sqlite.js"
@@ -19,6 +19,8 @@ class Deployment extends Context.Tag("test/Deployment")<
     /** Everything the two servers printed so far. */
     readonly logs: () => string
     readonly secrets: ReadonlyArray<string>
+    /** Runs `effect-mlops <args>` in-process with the deployment's environment. */
+    readonly cli: (...args: ReadonlyArray<string>) => Effect.Effect<CliResult>
   }
 >() {}
 
@@ -30,10 +32,12 @@ const Replicas = Layer.scoped(
       MLOPS_DATABASE_URL: databaseUrl(database, "app"),
       MLOPS_DATABASE_ADMIN_URL: databaseUrl(database, "admin"),
       MLOPS_API_KEY_PEPPER: "replica-test-pepper-with-32-or-more-chars",
+      MLOPS_AUDIT_KEY: "replica-test-audit-key-with-32-or-more-chars",
       MLOPS_DATA_DIR: yield* tempDir("replicas")
     }
-    const admin = (...args: ReadonlyArray<string>) =>
-      cliOk("admin", ...args).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+    const inEnv = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+    const admin = (...args: ReadonlyArray<string>) => inEnv(cliOk("admin", ...args))
     yield* admin("tenants", "create", "acme", "--name", "Acme")
     yield* admin("users", "create", "trainer", "--tenant", "acme", "--service-account")
     const created = yield* admin("keys", "create", "--tenant", "acme", "--user", "trainer", "--name", "replica test")
@@ -49,7 +53,8 @@ const Replicas = Layer.scoped(
       servers: [`http://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`] as const,
       key,
       logs: () => processes.map((p) => p.output()).join("\n"),
-      secrets: [env.MLOPS_API_KEY_PEPPER, new URL(env.MLOPS_DATABASE_URL).password, key.slice(21)]
+      cli: (...args: ReadonlyArray<string>) => inEnv(cli(...args)),
+      secrets: [env.MLOPS_API_KEY_PEPPER, env.MLOPS_AUDIT_KEY, new URL(env.MLOPS_DATABASE_URL).password, key.slice(21)]
     }
   })
 )
@@ -88,6 +93,21 @@ layer(Replicas, { timeout: 180_000, excludeTestServices: true })("two enterprise
         assert.strictEqual((yield* post(server, "experiments/search", {}, key)).status, 200)
         assert.strictEqual((yield* post(server, "experiments/search", {})).status, 401)
       }
+    })
+  )
+
+  it.effect("writes through either server are in the tenant's audit trail, which verifies", () =>
+    Effect.gen(function* () {
+      const { servers, key, cli: run } = yield* Deployment
+      yield* post(servers[0], "experiments/create", { name: "audited-a" }, key)
+      yield* post(servers[1], "experiments/create", { name: "audited-b" }, key)
+      const listed = yield* run("audit", "list", "--tenant", "acme", "--json", "--action", "mlflow.experiments.create")
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      const entries = JSON.parse(listed.stdout) as ReadonlyArray<{ principal: string; resourceId: string }>
+      assert.isAtLeast(entries.length, 2)
+      assert.isTrue(entries.every((entry) => entry.principal === "trainer"))
+      const verified = yield* run("audit", "verify", "--tenant", "acme")
+      assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr)
     })
   )
 

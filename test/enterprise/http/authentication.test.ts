@@ -42,7 +42,8 @@ const Server = Layer.unwrapScoped(
         adminUrl: Redacted.make(databaseUrl(database, "admin"))
       },
       dataPath,
-      apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters")
+      apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters"),
+      auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!")
     })
     return Layer.scoped(
       Fixture,

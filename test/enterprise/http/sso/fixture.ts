@@ -251,7 +251,8 @@ export const makeSsoServer = (options: SsoServerOptions = {}) =>
         makeEnterpriseLayer({
           database: database_,
           dataPath,
-          apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters")
+          apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters"),
+          auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!")
         }),
         Sessions.layer(sessionConfig),
         // The enterprise layer keeps its SqlClient to itself; the directory gets a pool of its own here.
