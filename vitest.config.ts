@@ -8,6 +8,7 @@ export default defineConfig({
     // The examples import the package by name, exactly as a user's code does.
     alias: {
       "effect-mlops/layers": local("./layers/index.ts"),
+      "effect-mlops/enterprise": local("./layers/Enterprise.ts"),
       "effect-mlops/testing": local("./src/testing/index.ts"),
       "effect-mlops/server": local("./src/http/index.ts"),
       "effect-mlops": local("./src/index.ts")

@@ -249,3 +249,28 @@ export const makeEnterpriseServerLayer = (
   options: Omit<ServerOptions, "trustIdentityHeaders">
 ): Layer.Layer<never, ServeError | ConfigError.ConfigError, EnterpriseServices> =>
   makeServerLayerWith(options, enterpriseMiddleware, enterpriseRoutes)
+
+// Each piece on its own, for compositions of your own (e.g. BasicLayer plus OIDC bearer tokens).
+export { makePostgresLayer, type PostgresOptions } from "./Postgres.js"
+export { ApiKeys, apiKeyPepperConfig } from "../src/enterprise/auth/apiKeys/ApiKeys.js"
+export { makeApiKeyAuthenticator } from "../src/enterprise/auth/apiKeys/authenticator.js"
+export { ApiKey, ApiKeyNotFound } from "../src/enterprise/auth/apiKeys/model.js"
+export { Authenticator, Caller, CurrentCaller } from "../src/enterprise/auth/Authenticator.js"
+export { ExternalIdentity, Unauthenticated } from "../src/enterprise/auth/identity.js"
+export { makeOidcBearerAuthenticator } from "../src/enterprise/auth/oidc/authenticator.js"
+export { type OidcConfig, oidcConfig } from "../src/enterprise/auth/oidc/config.js"
+export { makeOidcLogin } from "../src/enterprise/auth/oidc/login.js"
+export { makeOidcVerifier } from "../src/enterprise/auth/oidc/verifier.js"
+export { Group, PrincipalId, PrincipalRecord } from "../src/enterprise/auth/principals/model.js"
+export { Principals } from "../src/enterprise/auth/principals/Principals.js"
+export { type SamlConfig, samlConfig } from "../src/enterprise/auth/saml/config.js"
+export { makeSamlServiceProvider } from "../src/enterprise/auth/saml/serviceProvider.js"
+export { Sessions } from "../src/enterprise/auth/session/Sessions.js"
+export { authentication } from "../src/enterprise/http/authentication.js"
+export { makeSsoRoutes, type SsoOptions } from "../src/enterprise/http/sso/SsoRoutes.js"
+export { AuditTrail } from "../src/enterprise/security/audit/AuditTrail.js"
+export { RateLimiter } from "../src/enterprise/security/rateLimit/RateLimiter.js"
+export { rateLimitingWith } from "../src/enterprise/security/rateLimit/middleware.js"
+export { tenantPrefixed } from "../src/enterprise/tenancy/artifacts.js"
+export { Tenant, TenantAlreadyExists, TenantNotFound } from "../src/enterprise/tenancy/model.js"
+export { Tenants } from "../src/enterprise/tenancy/Tenants.js"
