@@ -31,7 +31,8 @@ const isRejection = (error: { readonly _tag: string }): error is BatchRejection 
   error._tag === "RunNotFound" ||
   error._tag === "RunNotActive" ||
   error._tag === "InvalidArgument" ||
-  error._tag === "LimitExceeded"
+  error._tag === "LimitExceeded" ||
+  error._tag === "Forbidden"
 
 // Network failures and unexpected answers are retried with the same key; a refusal is final.
 const classifyBatchError = (error: { readonly _tag: string }): Effect.Effect<never, BatchRejection | Retry> => {

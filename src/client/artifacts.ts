@@ -3,10 +3,11 @@ import { Effect, Schema, Stream } from "effect"
 import type { ArtifactStoreShape } from "../core/artifacts/ArtifactStore.js"
 import { ArtifactNotFound, ArtifactStorageError, InvalidArtifactPath } from "../core/artifacts/errors.js"
 import { ArtifactInfo } from "../core/artifacts/model.js"
+import { Forbidden } from "../core/errors.js"
 import { failWith, uploadStream } from "./streaming.js"
 import { type ApiClient, orDieTransport } from "./transport.js"
 
-const failGet = failWith(Schema.Union(ArtifactNotFound, InvalidArtifactPath, ArtifactStorageError))
+const failGet = failWith(Schema.Union(ArtifactNotFound, InvalidArtifactPath, ArtifactStorageError, Forbidden))
 
 /**
  * `ArtifactStore` over the native API: uploads and downloads are streamed
@@ -29,7 +30,7 @@ export const makeRemoteArtifacts = (
         HttpClientRequest.setMethod(fileUrl(path), "PUT"),
         data,
         ArtifactInfo,
-        Schema.Union(InvalidArtifactPath, ArtifactStorageError)
+        Schema.Union(InvalidArtifactPath, ArtifactStorageError, Forbidden)
       )
     })
 

@@ -6,7 +6,7 @@ import type { DatasetsShape } from "../core/data/Datasets.js"
 import { DatasetNotFound, DatasetReadError, DatasetVersionNotFound, InvalidDatasetFile } from "../core/data/errors.js"
 import { DatasetVersion, DataSource, DerivedFrom, type RegisterDataset } from "../core/data/model.js"
 import { type DatasetCatalog, makeDatasetReads, makeDerive, openUpload } from "../core/data/service.js"
-import { InvalidArgument, LimitExceeded } from "../core/errors.js"
+import { Forbidden, InvalidArgument, LimitExceeded } from "../core/errors.js"
 import { uploadStream } from "./streaming.js"
 import { type ApiClient, orDieTransport } from "./transport.js"
 
@@ -17,7 +17,8 @@ const RegisterFailure = Schema.Union(
   DatasetReadError,
   ArtifactStorageError,
   DatasetNotFound,
-  DatasetVersionNotFound
+  DatasetVersionNotFound,
+  Forbidden
 )
 
 /**
@@ -40,9 +41,16 @@ export const makeRemoteDatasets = (
       (error) => error instanceof DatasetNotFound || error instanceof DatasetVersionNotFound,
       () => Effect.succeedNone
     )
+  // A refusal is the caller's answer; anything else the lookup cannot fail with is a defect.
+  const refusedOrDie = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, Forbidden> =>
+    Effect.catchIf(
+      effect,
+      (error): error is Exclude<E, Forbidden> => !(error instanceof Forbidden),
+      Effect.die
+    ) as Effect.Effect<A, Forbidden>
   const catalog: DatasetCatalog = {
-    find: (name, version) => Effect.orDie(absent(api.version({ urlParams: { name, version } }))),
-    latest: (name) => Effect.orDie(absent(api.latest({ urlParams: { name } }))),
+    find: (name, version) => refusedOrDie(absent(api.version({ urlParams: { name, version } }))),
+    latest: (name) => refusedOrDie(absent(api.latest({ urlParams: { name } }))),
     versions: (name) =>
       orDieTransport(
         Effect.catchTag(api.versions({ urlParams: { name } }), "DatasetNotFound", () => Effect.succeed([]))

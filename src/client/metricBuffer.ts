@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto"
 import { Deferred, Duration, Effect, Schedule, type Scope } from "effect"
-import type { InvalidArgument, LimitExceeded } from "../core/errors.js"
+import type { Forbidden, InvalidArgument, LimitExceeded } from "../core/errors.js"
 import type { RunNotActive, RunNotFound } from "../core/tracking/errors.js"
 import type { MetricInput, RunId } from "../core/tracking/model.js"
 
 /** What the server can refuse a batch for; anything else is retried. */
-export type BatchRejection = RunNotFound | RunNotActive | InvalidArgument | LimitExceeded
+export type BatchRejection = RunNotFound | RunNotActive | InvalidArgument | LimitExceeded | Forbidden
 
 /** Sends one batch of a run's points with an idempotency key; fails with `Retry` when worth retrying. */
 export type SendBatch = (

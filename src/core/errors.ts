@@ -55,3 +55,23 @@ export class StoreVersionTooNew extends Schema.TaggedError<StoreVersionTooNew>()
     return `the store has schema version ${this.storeVersion}, this release supports up to ${this.supportedVersion}`
   }
 }
+
+/**
+ * The current principal may not do this. The core owns the concept, never the
+ * decision: the services themselves never raise it, an authorization layer
+ * wrapped around them does (the enterprise RBAC decorators). `action` names
+ * the operation (`"ExperimentTracker.createRun"`), `resource` what it acts on
+ * (`"experiment:3"`, `"registered_model:churn"`, `"tenant"`).
+ *
+ * @example
+ * ```ts
+ * tracker.createRun({ experimentId }).pipe(
+ *   Effect.catchTag("Forbidden", (e) => Effect.logWarning(`${e.action} on ${e.resource} refused`))
+ * )
+ * ```
+ */
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
+  action: Schema.String,
+  resource: Schema.String,
+  message: Schema.String
+}) {}

@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
-import type { InvalidArgument } from "../../core/errors.js"
+import type { Forbidden, InvalidArgument } from "../../core/errors.js"
 import type { ExperimentNotFound } from "../../core/tracking/errors.js"
 import { type ExperimentId, Run } from "../../core/tracking/model.js"
 import { backendOptions, withBackend } from "../backend.js"
@@ -36,7 +36,7 @@ const maxResultsOption = Options.integer("max-results").pipe(
 const resolveExperiment = (
   tracker: typeof ExperimentTracker.Service,
   ref: string
-): Effect.Effect<ExperimentId, InvalidArgument | ExperimentNotFound> =>
+): Effect.Effect<ExperimentId, InvalidArgument | ExperimentNotFound | Forbidden> =>
   /^\d+$/.test(ref)
     ? parseExperimentId(ref)
     : Effect.map(tracker.getExperimentByName(ref), (experiment): ExperimentId => experiment.experimentId)

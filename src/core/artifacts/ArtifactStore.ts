@@ -1,5 +1,6 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Context, type Effect, Layer, type Stream } from "effect"
+import type { Forbidden } from "../errors.js"
 import type { ArtifactNotFound, ArtifactStorageError, InvalidArtifactPath } from "./errors.js"
 import { make as makeLocal } from "./local.js"
 import { make as makeMemory } from "./memory.js"
@@ -22,32 +23,36 @@ export interface ArtifactStoreShape {
   readonly put: <E>(
     path: string,
     data: Stream.Stream<Uint8Array, E>
-  ) => Effect.Effect<ArtifactInfo, E | InvalidArtifactPath | ArtifactStorageError>
+  ) => Effect.Effect<ArtifactInfo, E | InvalidArtifactPath | ArtifactStorageError | Forbidden>
   /** `put` for a small artifact already in memory; a string is stored as UTF-8. Prefer `put` for large files. */
   readonly putBytes: (
     path: string,
     data: Uint8Array | string
-  ) => Effect.Effect<ArtifactInfo, InvalidArtifactPath | ArtifactStorageError>
+  ) => Effect.Effect<ArtifactInfo, InvalidArtifactPath | ArtifactStorageError | Forbidden>
   /** The bytes of the file at `path`, streamed in chunks; the way to read large files. */
   readonly get: (
     path: string
-  ) => Stream.Stream<Uint8Array, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError>
+  ) => Stream.Stream<Uint8Array, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError | Forbidden>
   /** The whole file at `path` in one array: for small artifacts only, use `get` for large files. */
   readonly getBytes: (
     path: string
-  ) => Effect.Effect<Uint8Array, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError>
+  ) => Effect.Effect<Uint8Array, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError | Forbidden>
   /** Size and SHA-256 of the file at `path`, as recorded by `put`. A directory is `ArtifactNotFound`. */
   readonly stat: (
     path: string
-  ) => Effect.Effect<ArtifactInfo, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError>
+  ) => Effect.Effect<ArtifactInfo, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError | Forbidden>
   /**
    * The immediate children of the directory `prefix` (`""` is the root),
    * sorted by path: files with size and digest, and directories. A prefix
    * that is missing, or that is a file, lists as `[]`.
    */
-  readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<FileEntry>, InvalidArtifactPath | ArtifactStorageError>
+  readonly list: (
+    prefix: string
+  ) => Effect.Effect<ReadonlyArray<FileEntry>, InvalidArtifactPath | ArtifactStorageError | Forbidden>
   /** Deletes the file at `path`, or the whole directory `path` with everything under it. */
-  readonly delete: (path: string) => Effect.Effect<void, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError>
+  readonly delete: (
+    path: string
+  ) => Effect.Effect<void, ArtifactNotFound | InvalidArtifactPath | ArtifactStorageError | Forbidden>
 }
 
 /**

@@ -2,7 +2,7 @@ import type { SqlClient } from "@effect/sql"
 import { Context, type Effect, Layer, type Schema, type Stream } from "effect"
 import type { ArtifactStore } from "../artifacts/ArtifactStore.js"
 import type { ArtifactStorageError } from "../artifacts/errors.js"
-import type { InvalidArgument, LimitExceeded } from "../errors.js"
+import type { Forbidden, InvalidArgument, LimitExceeded } from "../errors.js"
 import type {
   DatasetHasNoContent,
   DatasetNotFound,
@@ -27,8 +27,9 @@ import type { TransformError } from "./transforms.js"
 
 type Invalid = InvalidArgument | LimitExceeded
 
-/** Why records could not be read from a {@link DataSource}. */
+/** Why records could not be read from a {@link DataSource}; `Forbidden` when an authorization layer refuses the caller. */
 export type ReadError =
+  | Forbidden
   | InvalidArgument
   | InvalidDatasetFile
   | DatasetReadError
@@ -61,9 +62,11 @@ export interface DatasetsShape {
    * version. A malformed record fails with `InvalidDatasetFile` naming the
    * line, and leaves nothing behind.
    */
-  readonly register: <E = never>(input: RegisterDataset<E>) => Effect.Effect<DatasetVersion, E | RegisterError>
+  readonly register: <E = never>(
+    input: RegisterDataset<E>
+  ) => Effect.Effect<DatasetVersion, E | RegisterError | Forbidden>
   /** Registers a version known only by reference (no content); a known digest returns the existing version. */
-  readonly registerMetadata: (input: RegisterDatasetMetadata) => Effect.Effect<DatasetVersion, Invalid>
+  readonly registerMetadata: (input: RegisterDatasetMetadata) => Effect.Effect<DatasetVersion, Invalid | Forbidden>
   /**
    * Applies a transform to the records of the parent version(s) and
    * registers the result as a version of `name` recording its parents and
@@ -82,18 +85,19 @@ export interface DatasetsShape {
     | DatasetReadError
     | TransformError
     | ArtifactStorageError
+    | Forbidden
   >
   readonly getVersion: (
     name: string,
     version: number
-  ) => Effect.Effect<DatasetVersion, DatasetNotFound | DatasetVersionNotFound>
-  readonly getLatestVersion: (name: string) => Effect.Effect<DatasetVersion, DatasetNotFound>
+  ) => Effect.Effect<DatasetVersion, DatasetNotFound | DatasetVersionNotFound | Forbidden>
+  readonly getLatestVersion: (name: string) => Effect.Effect<DatasetVersion, DatasetNotFound | Forbidden>
   /** Every version of `name`, oldest first. */
-  readonly listVersions: (name: string) => Effect.Effect<ReadonlyArray<DatasetVersion>, DatasetNotFound>
+  readonly listVersions: (name: string) => Effect.Effect<ReadonlyArray<DatasetVersion>, DatasetNotFound | Forbidden>
   /** Names of the registered datasets, sorted. */
-  readonly listDatasets: () => Effect.Effect<ReadonlyArray<string>>
+  readonly listDatasets: () => Effect.Effect<ReadonlyArray<string>, Forbidden>
   /** The records of a file, a stream or a registered version, streamed. */
-  readonly records: <E = never>(source: DataSource<E>) => Stream.Stream<DataRecord, E | ReadError>
+  readonly records: <E = never>(source: DataSource<E>) => Stream.Stream<DataRecord, E | ReadError | Forbidden>
   /**
    * Every record that does not decode with `schema`, with its line and every
    * reason, in file order. Streamed: the report may be larger than memory.
@@ -102,18 +106,18 @@ export interface DatasetsShape {
   readonly validate: <A, I, E = never>(
     source: DataSource<E>,
     schema: Schema.Schema<A, I>
-  ) => Stream.Stream<ValidationIssue, E | ReadError>
+  ) => Stream.Stream<ValidationIssue, E | ReadError | Forbidden>
   /** {@link validate} folded into counts and the first `maxIssues` (default 100) issues. */
   readonly validateSummary: <A, I, E = never>(
     source: DataSource<E>,
     schema: Schema.Schema<A, I>,
     options?: { readonly maxIssues?: number }
-  ) => Effect.Effect<ValidationSummary, E | ReadError>
+  ) => Effect.Effect<ValidationSummary, E | ReadError | Forbidden>
   /** The version and every version it derives from, nearest first. */
   readonly getLineage: (
     name: string,
     version: number
-  ) => Effect.Effect<DatasetLineage, DatasetNotFound | DatasetVersionNotFound>
+  ) => Effect.Effect<DatasetLineage, DatasetNotFound | DatasetVersionNotFound | Forbidden>
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Effect, Schema } from "effect"
+import type { Forbidden } from "../errors.js"
 import type { RunWriteError } from "../tracking/ExperimentTracker.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import { DatasetContextTag, DatasetInput, DatasetRef, type RunId, Tag } from "../tracking/model.js"
@@ -79,7 +80,11 @@ export const logDatasetInput = Effect.fn("Datasets.logDatasetInput")(function* (
   runId: RunId,
   version: VersionKey,
   options: { readonly context?: string } = {}
-): Effect.fn.Return<void, RunWriteError | DatasetNotFound | DatasetVersionNotFound, Datasets | ExperimentTracker> {
+): Effect.fn.Return<
+  void,
+  RunWriteError | DatasetNotFound | DatasetVersionNotFound | Forbidden,
+  Datasets | ExperimentTracker
+> {
   const datasets = yield* Datasets
   const tracker = yield* ExperimentTracker
   const stored = yield* datasets.getVersion(version.name, version.version)

@@ -3,7 +3,7 @@ import * as nodePath from "node:path"
 import { Effect, Either, Option, type Schema, Stream } from "effect"
 import type { ArtifactStoreShape } from "../artifacts/ArtifactStore.js"
 import { CurrentPrincipal, CurrentTenant, type TenantId } from "../context.js"
-import { InvalidArgument, type LimitExceeded } from "../errors.js"
+import { type Forbidden, InvalidArgument, type LimitExceeded } from "../errors.js"
 import { checkName } from "../limits.js"
 import type { DatasetsShape, ReadError } from "./Datasets.js"
 import type { TransformError } from "./transforms.js"
@@ -117,8 +117,16 @@ interface Draft<E> {
   readonly transform: ReadonlyArray<TransformStep>
 }
 
-/** What reading needs from a repository: lookups only. */
-export type DatasetCatalog = Pick<DatasetRepository, "find" | "latest" | "versions" | "names">
+/**
+ * What reading needs from a repository: lookups only. A repository is one;
+ * a catalog over HTTP may also be refused (`Forbidden`) by the server.
+ */
+export interface DatasetCatalog {
+  readonly find: (name: string, version: number) => Effect.Effect<Option.Option<DatasetVersion>, Forbidden>
+  readonly latest: (name: string) => Effect.Effect<Option.Option<DatasetVersion>, Forbidden>
+  readonly versions: (name: string) => Effect.Effect<ReadonlyArray<DatasetVersion>, Forbidden>
+  readonly names: Effect.Effect<ReadonlyArray<string>, Forbidden>
+}
 
 /** The read side of the Datasets service, in the shape it is exposed with. */
 export type DatasetReads = Omit<DatasetsShape, "register" | "registerMetadata" | "derive">
@@ -140,7 +148,7 @@ export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactSto
   /** The records of a version's stored bytes. */
   const contentRecords = (
     version: DatasetVersion
-  ): Stream.Stream<ParsedRecord, DatasetHasNoContent | InvalidDatasetFile | DatasetReadError> => {
+  ): Stream.Stream<ParsedRecord, DatasetHasNoContent | InvalidDatasetFile | DatasetReadError | Forbidden> => {
     const content = version.content
     if (content === null) return Stream.fail(new DatasetHasNoContent({ name: version.name, version: version.version }))
     const source = datasetUri(version)
@@ -188,7 +196,9 @@ export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactSto
         if (seen.has(key(ref))) continue
         seen.add(key(ref))
         // Parents exist before their children and versions are never deleted.
-        const parent = yield* Effect.orDie(getVersion(ref.name, ref.version))
+        const parent = yield* getVersion(ref.name, ref.version).pipe(
+          Effect.catchTags({ DatasetNotFound: Effect.die, DatasetVersionNotFound: Effect.die })
+        )
         ancestors.push(parent)
         next.push(...parent.parents)
       }

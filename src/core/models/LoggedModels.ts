@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql"
 import { Context, type Effect, Layer } from "effect"
-import type { InvalidArgument, InvalidPageToken, LimitExceeded } from "../errors.js"
+import type { Forbidden, InvalidArgument, InvalidPageToken, LimitExceeded } from "../errors.js"
 import type {
   ExperimentNotActive,
   ExperimentNotFound,
@@ -42,29 +42,29 @@ export interface LoggedModelsShape {
    */
   readonly createLoggedModel: (
     input: CreateLoggedModel
-  ) => Effect.Effect<LoggedModel, ExperimentNotFound | ExperimentNotActive | RunNotFound | Invalid>
-  readonly getLoggedModel: (modelId: LoggedModelId) => Effect.Effect<LoggedModel, LoggedModelNotFound>
+  ) => Effect.Effect<LoggedModel, ExperimentNotFound | ExperimentNotActive | RunNotFound | Invalid | Forbidden>
+  readonly getLoggedModel: (modelId: LoggedModelId) => Effect.Effect<LoggedModel, LoggedModelNotFound | Forbidden>
   /** Marks the upload as over: `LOGGED_MODEL_READY` or `LOGGED_MODEL_UPLOAD_FAILED`. */
   readonly finalizeLoggedModel: (
     modelId: LoggedModelId,
     status: LoggedModelStatus,
     statusMessage?: string
-  ) => Effect.Effect<LoggedModel, LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<LoggedModel, LoggedModelNotFound | Invalid | Forbidden>
   /** Soft delete: the model is no longer found or searched; run outputs naming it stay. */
-  readonly deleteLoggedModel: (modelId: LoggedModelId) => Effect.Effect<void, LoggedModelNotFound>
+  readonly deleteLoggedModel: (modelId: LoggedModelId) => Effect.Effect<void, LoggedModelNotFound | Forbidden>
   readonly searchLoggedModels: (
     query: SearchLoggedModels
-  ) => Effect.Effect<Page<LoggedModel>, InvalidFilter | InvalidOrderBy | InvalidPageToken | Invalid>
+  ) => Effect.Effect<Page<LoggedModel>, InvalidFilter | InvalidOrderBy | InvalidPageToken | Invalid | Forbidden>
   /** Sets (creates or overwrites) tags. */
   readonly setLoggedModelTags: (
     modelId: LoggedModelId,
     tags: ReadonlyArray<{ readonly key: string; readonly value: string }>
-  ) => Effect.Effect<void, LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<void, LoggedModelNotFound | Invalid | Forbidden>
   /** Removes a tag; removing a tag the model does not have is no error. */
   readonly deleteLoggedModelTag: (
     modelId: LoggedModelId,
     key: string
-  ) => Effect.Effect<void, LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<void, LoggedModelNotFound | Invalid | Forbidden>
   /**
    * Logs params. They are immutable: logging a key again with the same value
    * is accepted, with another value it fails with `InvalidArgument` naming it.
@@ -72,12 +72,12 @@ export interface LoggedModelsShape {
   readonly logLoggedModelParams: (
     modelId: LoggedModelId,
     params: ReadonlyArray<{ readonly key: string; readonly value: string }>
-  ) => Effect.Effect<void, LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<void, LoggedModelNotFound | Invalid | Forbidden>
   /** Appends metric points (MLflow metrics logged with a `model_id`). */
   readonly logLoggedModelMetrics: (
     modelId: LoggedModelId,
     metrics: ReadonlyArray<LoggedModelMetricInput>
-  ) => Effect.Effect<void, LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<void, LoggedModelNotFound | Invalid | Forbidden>
   /**
    * Appends `{"name": <name>, "version": <n>}` to the model's
    * `mlflow.modelVersions` tag (a JSON list), as MLflow's server does when a
@@ -87,20 +87,20 @@ export interface LoggedModelsShape {
     modelId: LoggedModelId,
     registeredModelName: string,
     version: number
-  ) => Effect.Effect<void, LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<void, LoggedModelNotFound | Invalid | Forbidden>
 
   /** Records models as outputs of a run (MLflow `runs/outputs`); a model already recorded for the run keeps its step. */
   readonly logOutputs: (
     runId: RunId,
     models: ReadonlyArray<LoggedModelOutputInput>
-  ) => Effect.Effect<void, RunNotFound | RunNotActive | LoggedModelNotFound | Invalid>
+  ) => Effect.Effect<void, RunNotFound | RunNotActive | LoggedModelNotFound | Invalid | Forbidden>
   /** The run's model outputs, by step then model id (MLflow `run.outputs.model_outputs`). */
-  readonly getRunOutputs: (runId: RunId) => Effect.Effect<ReadonlyArray<ModelOutput>, RunNotFound>
+  readonly getRunOutputs: (runId: RunId) => Effect.Effect<ReadonlyArray<ModelOutput>, RunNotFound | Forbidden>
   /**
    * The outputs of many runs in one query, in the order of `runIds` (a run
    * without outputs, or unknown, gets `[]`): what a page of search results needs.
    */
-  readonly getOutputsOfRuns: (runIds: ReadonlyArray<RunId>) => Effect.Effect<ReadonlyArray<RunOutputs>>
+  readonly getOutputsOfRuns: (runIds: ReadonlyArray<RunId>) => Effect.Effect<ReadonlyArray<RunOutputs>, Forbidden>
 }
 
 /**

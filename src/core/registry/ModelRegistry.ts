@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql"
 import { Context, type Effect, Layer } from "effect"
-import type { InvalidArgument, InvalidPageToken, LimitExceeded } from "../errors.js"
+import type { Forbidden, InvalidArgument, InvalidPageToken, LimitExceeded } from "../errors.js"
 import type { InvalidFilter, RunNotFound } from "../tracking/errors.js"
 import type { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import type { Page } from "../tracking/model.js"
@@ -36,36 +36,39 @@ type VersionError = RegisteredModelNotFound | ModelVersionNotFound
 export interface ModelRegistryShape {
   readonly createRegisteredModel: (
     input: CreateRegisteredModel
-  ) => Effect.Effect<RegisteredModel, RegisteredModelAlreadyExists | Invalid>
-  readonly getRegisteredModel: (name: string) => Effect.Effect<RegisteredModel, RegisteredModelNotFound>
+  ) => Effect.Effect<RegisteredModel, RegisteredModelAlreadyExists | Invalid | Forbidden>
+  readonly getRegisteredModel: (name: string) => Effect.Effect<RegisteredModel, RegisteredModelNotFound | Forbidden>
   readonly renameRegisteredModel: (
     name: string,
     newName: string
-  ) => Effect.Effect<RegisteredModel, RegisteredModelNotFound | RegisteredModelAlreadyExists | Invalid>
+  ) => Effect.Effect<RegisteredModel, RegisteredModelNotFound | RegisteredModelAlreadyExists | Invalid | Forbidden>
   readonly updateRegisteredModel: (
     name: string,
     update: { readonly description: string }
-  ) => Effect.Effect<RegisteredModel, RegisteredModelNotFound | Invalid>
+  ) => Effect.Effect<RegisteredModel, RegisteredModelNotFound | Invalid | Forbidden>
   readonly setRegisteredModelTag: (
     name: string,
     key: string,
     value: string
-  ) => Effect.Effect<void, RegisteredModelNotFound | Invalid>
+  ) => Effect.Effect<void, RegisteredModelNotFound | Invalid | Forbidden>
   readonly deleteRegisteredModelTag: (
     name: string,
     key: string
-  ) => Effect.Effect<void, RegisteredModelNotFound | Invalid>
+  ) => Effect.Effect<void, RegisteredModelNotFound | Invalid | Forbidden>
   /** Deletes the model with its versions, tags, aliases and alias history. */
-  readonly deleteRegisteredModel: (name: string) => Effect.Effect<void, RegisteredModelNotFound>
+  readonly deleteRegisteredModel: (name: string) => Effect.Effect<void, RegisteredModelNotFound | Forbidden>
   readonly searchRegisteredModels: (
     query?: SearchRegisteredModels
-  ) => Effect.Effect<Page<RegisteredModel>, InvalidFilter | InvalidPageToken | Invalid>
+  ) => Effect.Effect<Page<RegisteredModel>, InvalidFilter | InvalidPageToken | Invalid | Forbidden>
 
   /** Registers the next version number of the model (1, 2, ...; numbers are never reused). */
   readonly createModelVersion: (
     input: CreateModelVersion
-  ) => Effect.Effect<ModelVersion, RegisteredModelNotFound | RunNotFound | Invalid>
-  readonly getModelVersion: (name: string, version: ModelVersionNumber) => Effect.Effect<ModelVersion, VersionError>
+  ) => Effect.Effect<ModelVersion, RegisteredModelNotFound | RunNotFound | Invalid | Forbidden>
+  readonly getModelVersion: (
+    name: string,
+    version: ModelVersionNumber
+  ) => Effect.Effect<ModelVersion, VersionError | Forbidden>
   readonly updateModelVersion: (
     name: string,
     version: ModelVersionNumber,
@@ -74,23 +77,26 @@ export interface ModelRegistryShape {
       readonly status?: ModelVersionStatus
       readonly statusMessage?: string
     }
-  ) => Effect.Effect<ModelVersion, VersionError | Invalid>
+  ) => Effect.Effect<ModelVersion, VersionError | Invalid | Forbidden>
   readonly setModelVersionTag: (
     name: string,
     version: ModelVersionNumber,
     key: string,
     value: string
-  ) => Effect.Effect<void, VersionError | Invalid>
+  ) => Effect.Effect<void, VersionError | Invalid | Forbidden>
   readonly deleteModelVersionTag: (
     name: string,
     version: ModelVersionNumber,
     key: string
-  ) => Effect.Effect<void, VersionError | Invalid>
+  ) => Effect.Effect<void, VersionError | Invalid | Forbidden>
   /** Deletes a version and the aliases pointing at it (each removal is recorded in the alias history). */
-  readonly deleteModelVersion: (name: string, version: ModelVersionNumber) => Effect.Effect<void, VersionError>
+  readonly deleteModelVersion: (
+    name: string,
+    version: ModelVersionNumber
+  ) => Effect.Effect<void, VersionError | Forbidden>
   readonly searchModelVersions: (
     query?: SearchModelVersions
-  ) => Effect.Effect<Page<ModelVersion>, InvalidFilter | InvalidPageToken | Invalid>
+  ) => Effect.Effect<Page<ModelVersion>, InvalidFilter | InvalidPageToken | Invalid | Forbidden>
 
   /**
    * Deprecated stages (MLflow `transition-stage`). With `archiveExistingVersions`,
@@ -101,32 +107,38 @@ export interface ModelRegistryShape {
     version: ModelVersionNumber,
     stage: Stage,
     options?: { readonly archiveExistingVersions?: boolean }
-  ) => Effect.Effect<ModelVersion, VersionError | InvalidArgument>
+  ) => Effect.Effect<ModelVersion, VersionError | InvalidArgument | Forbidden>
   /** The newest version per stage (all stages when `stages` is empty or absent). */
   readonly getLatestVersions: (
     name: string,
     stages?: ReadonlyArray<Stage>
-  ) => Effect.Effect<ReadonlyArray<ModelVersion>, RegisteredModelNotFound>
+  ) => Effect.Effect<ReadonlyArray<ModelVersion>, RegisteredModelNotFound | Forbidden>
 
   /** Points an alias at a version, creating it or moving it; the change is recorded in the history. */
   readonly setAlias: (
     name: string,
     alias: string,
     version: ModelVersionNumber
-  ) => Effect.Effect<void, VersionError | Invalid>
-  readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, RegisteredModelNotFound | AliasNotFound>
+  ) => Effect.Effect<void, VersionError | Invalid | Forbidden>
+  readonly deleteAlias: (
+    name: string,
+    alias: string
+  ) => Effect.Effect<void, RegisteredModelNotFound | AliasNotFound | Forbidden>
   readonly getVersionByAlias: (
     name: string,
     alias: string
-  ) => Effect.Effect<ModelVersion, RegisteredModelNotFound | AliasNotFound>
+  ) => Effect.Effect<ModelVersion, RegisteredModelNotFound | AliasNotFound | Forbidden>
   /** Every change of the alias (or of all the model's aliases), oldest first. */
   readonly getAliasHistory: (
     name: string,
     alias?: string
-  ) => Effect.Effect<ReadonlyArray<AliasChange>, RegisteredModelNotFound>
+  ) => Effect.Effect<ReadonlyArray<AliasChange>, RegisteredModelNotFound | Forbidden>
 
   /** Version → run → experiment → the run's dataset inputs. */
-  readonly getLineage: (name: string, version: ModelVersionNumber) => Effect.Effect<ModelVersionLineage, VersionError>
+  readonly getLineage: (
+    name: string,
+    version: ModelVersionNumber
+  ) => Effect.Effect<ModelVersionLineage, VersionError | Forbidden>
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql"
 import { Context, type Effect, Layer } from "effect"
-import type { InvalidArgument, InvalidPageToken, LimitExceeded } from "../errors.js"
+import type { Forbidden, InvalidArgument, InvalidPageToken, LimitExceeded } from "../errors.js"
 import type {
   ExperimentAlreadyExists,
   ExperimentNotActive,
@@ -46,67 +46,81 @@ export type RunWriteError = RunNotFound | RunNotActive | Invalid
  * fails only with documented, typed errors.
  */
 export interface ExperimentTrackerShape {
-  readonly createExperiment: (input: CreateExperiment) => Effect.Effect<Experiment, ExperimentAlreadyExists | Invalid>
-  readonly getExperiment: (experimentId: ExperimentId) => Effect.Effect<Experiment, ExperimentNotFound>
-  readonly getExperimentByName: (name: string) => Effect.Effect<Experiment, ExperimentNotFound>
+  readonly createExperiment: (
+    input: CreateExperiment
+  ) => Effect.Effect<Experiment, ExperimentAlreadyExists | Invalid | Forbidden>
+  readonly getExperiment: (experimentId: ExperimentId) => Effect.Effect<Experiment, ExperimentNotFound | Forbidden>
+  readonly getExperimentByName: (name: string) => Effect.Effect<Experiment, ExperimentNotFound | Forbidden>
   readonly searchExperiments: (
     query?: SearchExperiments
-  ) => Effect.Effect<Page<Experiment>, InvalidFilter | InvalidOrderBy | InvalidPageToken | Invalid>
+  ) => Effect.Effect<Page<Experiment>, InvalidFilter | InvalidOrderBy | InvalidPageToken | Invalid | Forbidden>
   readonly renameExperiment: (
     experimentId: ExperimentId,
     newName: string
-  ) => Effect.Effect<void, ExperimentNotFound | ExperimentAlreadyExists | Invalid>
+  ) => Effect.Effect<void, ExperimentNotFound | ExperimentAlreadyExists | Invalid | Forbidden>
   readonly setExperimentTag: (
     experimentId: ExperimentId,
     key: string,
     value: string
-  ) => Effect.Effect<void, ExperimentNotFound | Invalid>
+  ) => Effect.Effect<void, ExperimentNotFound | Invalid | Forbidden>
   readonly deleteExperimentTag: (
     experimentId: ExperimentId,
     key: string
-  ) => Effect.Effect<void, ExperimentNotFound | Invalid>
+  ) => Effect.Effect<void, ExperimentNotFound | Invalid | Forbidden>
   /** Soft delete: the experiment and its runs move to lifecycle stage `deleted`. The Default experiment cannot be deleted. */
-  readonly deleteExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound | InvalidArgument>
-  readonly restoreExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound>
+  readonly deleteExperiment: (
+    experimentId: ExperimentId
+  ) => Effect.Effect<void, ExperimentNotFound | InvalidArgument | Forbidden>
+  readonly restoreExperiment: (experimentId: ExperimentId) => Effect.Effect<void, ExperimentNotFound | Forbidden>
   /** Run counts and last activity of each experiment, in the order asked; unknown ids are left out. */
   readonly getExperimentSummaries: (
     experimentIds: ReadonlyArray<ExperimentId>
-  ) => Effect.Effect<ReadonlyArray<ExperimentSummary>>
+  ) => Effect.Effect<ReadonlyArray<ExperimentSummary>, Forbidden>
   /** The distinct metric, param and tag keys used by the experiment's active runs (a UI's column chooser). */
-  readonly getExperimentKeys: (experimentId: ExperimentId) => Effect.Effect<ExperimentKeys, ExperimentNotFound>
+  readonly getExperimentKeys: (
+    experimentId: ExperimentId
+  ) => Effect.Effect<ExperimentKeys, ExperimentNotFound | Forbidden>
 
-  readonly createRun: (input: CreateRun) => Effect.Effect<Run, ExperimentNotFound | ExperimentNotActive | Invalid>
-  readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound>
-  readonly updateRun: (runId: RunId, update: UpdateRun) => Effect.Effect<RunInfo, RunWriteError>
-  readonly deleteRun: (runId: RunId) => Effect.Effect<void, RunNotFound>
-  readonly restoreRun: (runId: RunId) => Effect.Effect<void, RunNotFound>
+  readonly createRun: (
+    input: CreateRun
+  ) => Effect.Effect<Run, ExperimentNotFound | ExperimentNotActive | Invalid | Forbidden>
+  readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound | Forbidden>
+  readonly updateRun: (runId: RunId, update: UpdateRun) => Effect.Effect<RunInfo, RunWriteError | Forbidden>
+  readonly deleteRun: (runId: RunId) => Effect.Effect<void, RunNotFound | Forbidden>
+  readonly restoreRun: (runId: RunId) => Effect.Effect<void, RunNotFound | Forbidden>
 
   readonly logParam: (
     runId: RunId,
     key: string,
     value: string
-  ) => Effect.Effect<void, RunWriteError | ParamAlreadyLogged>
-  readonly logMetric: (runId: RunId, metric: MetricInput) => Effect.Effect<void, RunWriteError>
-  readonly setTag: (runId: RunId, key: string, value: string) => Effect.Effect<void, RunWriteError>
-  readonly deleteTag: (runId: RunId, key: string) => Effect.Effect<void, RunWriteError | TagNotFound>
+  ) => Effect.Effect<void, RunWriteError | ParamAlreadyLogged | Forbidden>
+  readonly logMetric: (runId: RunId, metric: MetricInput) => Effect.Effect<void, RunWriteError | Forbidden>
+  readonly setTag: (runId: RunId, key: string, value: string) => Effect.Effect<void, RunWriteError | Forbidden>
+  readonly deleteTag: (runId: RunId, key: string) => Effect.Effect<void, RunWriteError | TagNotFound | Forbidden>
   /**
    * Metrics, params and tags in one transaction: all stored or none. With an
    * `idempotencyKey`, a batch retried after a lost answer is stored once.
    */
-  readonly logBatch: (runId: RunId, batch: LogBatch) => Effect.Effect<void, RunWriteError | ParamAlreadyLogged>
+  readonly logBatch: (
+    runId: RunId,
+    batch: LogBatch
+  ) => Effect.Effect<void, RunWriteError | ParamAlreadyLogged | Forbidden>
   /** Records dataset versions used by the run (MLflow `log-inputs`); logging the same dataset again is a no-op. */
-  readonly logInputs: (runId: RunId, datasets: ReadonlyArray<DatasetInput>) => Effect.Effect<void, RunWriteError>
+  readonly logInputs: (
+    runId: RunId,
+    datasets: ReadonlyArray<DatasetInput>
+  ) => Effect.Effect<void, RunWriteError | Forbidden>
   /**
    * A metric's points ordered by step then timestamp, within an optional step
    * and time window; paged, or downsampled to `maxPoints`.
    */
   readonly getMetricHistory: (
     query: MetricHistoryQuery
-  ) => Effect.Effect<Page<Metric>, RunNotFound | InvalidPageToken | Invalid>
+  ) => Effect.Effect<Page<Metric>, RunNotFound | InvalidPageToken | Invalid | Forbidden>
   /** MLflow 3.6 `search_runs`: filter grammar, `ORDER BY` rules and tie-breaks. */
   readonly searchRuns: (
     query: SearchRuns
-  ) => Effect.Effect<Page<Run>, InvalidFilter | InvalidOrderBy | InvalidPageToken | Invalid>
+  ) => Effect.Effect<Page<Run>, InvalidFilter | InvalidOrderBy | InvalidPageToken | Invalid | Forbidden>
 }
 
 /**

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Effect, Exit, Option } from "effect"
 import { CurrentPrincipal } from "../context.js"
-import type { InvalidArgument, LimitExceeded } from "../errors.js"
+import type { Forbidden, InvalidArgument, LimitExceeded } from "../errors.js"
 import type { ExperimentAlreadyExists, ExperimentNotActive, ExperimentNotFound, RunNotFound } from "./errors.js"
 import { ExperimentTracker, type RunWriteError } from "./ExperimentTracker.js"
 import type { DatasetInput, ExperimentId, MetricInput, Run, RunId, RunStatus } from "./model.js"
@@ -41,6 +41,7 @@ export type OpenRunError =
   | RunWriteError
   | InvalidArgument
   | LimitExceeded
+  | Forbidden
 
 const readText = (file: string): string | undefined => {
   try {
@@ -182,7 +183,7 @@ export const logMetric = (
   key: string,
   value: number,
   options: Omit<MetricInput, "key" | "value"> = {}
-): Effect.Effect<void, RunWriteError, ExperimentTracker | CurrentRun> =>
+): Effect.Effect<void, RunWriteError | Forbidden, ExperimentTracker | CurrentRun> =>
   inRun((tracker, runId) => tracker.logMetric(runId, { key, value, ...options }))
 
 /** Logs several metrics at one step to the current run, in one batch. */

@@ -17,11 +17,13 @@ const isMlflowPath = (path: string): boolean =>
   path.startsWith("/api/2.0/") || path.startsWith("/ajax-api/2.0/") || path.startsWith("/api/3.0/")
 
 /** MLflow clients read `error_code`; the native API's clients read tagged errors. */
-const refuse = (path: string, status: 401 | 403, message: string) =>
+const refuse = (path: string, status: 401 | 403, message: string, resource = "") =>
   HttpServerResponse.unsafeJson(
     isMlflowPath(path)
       ? { error_code: status === 401 ? "UNAUTHENTICATED" : "PERMISSION_DENIED", message }
-      : { _tag: status === 401 ? "Unauthenticated" : "Forbidden", message },
+      : status === 401
+        ? { _tag: "Unauthenticated", message }
+        : { _tag: "Forbidden", action: "use workspace", resource, message },
     {
       status,
       headers: status === 401 ? { "www-authenticate": 'Bearer realm="effect-mlops", Basic realm="effect-mlops"' } : {}
@@ -59,7 +61,7 @@ export const authentication = HttpLayerRouter.middleware(
         const caller = outcome.right.value
         const workspace = request.headers[workspaceHeader]
         if (workspace !== undefined && workspace !== "" && workspace !== caller.tenantId) {
-          return refuse(path, 403, `the caller does not belong to workspace "${workspace}"`)
+          return refuse(path, 403, `the caller does not belong to workspace "${workspace}"`, `tenant:${workspace}`)
         }
         return yield* app.pipe(
           Effect.provideService(CurrentTenant, caller.tenantId),

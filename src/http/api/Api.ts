@@ -1,4 +1,5 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { Forbidden } from "../../core/errors.js"
 import { packageVersion } from "../server/version.js"
 import { ArtifactsGroup } from "./artifacts.js"
 import { DatasetsGroup } from "./datasets.js"
@@ -6,6 +7,7 @@ import { ExperimentsGroup } from "./experiments.js"
 import { LoggedModelsGroup } from "./loggedModels.js"
 import { RegistryGroup } from "./registry.js"
 import { RunsGroup } from "./runs.js"
+import { status } from "./status.js"
 
 // Effect marks every `unknown` schema with the same `$id`, which OpenAPI
 // validators reject as a duplicate; inside `components` the ids carry nothing.
@@ -40,6 +42,10 @@ export class MlopsApi extends HttpApi.make("effect-mlops")
   .add(LoggedModelsGroup)
   .add(ArtifactsGroup)
   .add(DatasetsGroup)
+  // Any call may be refused by an authorization layer around the services
+  // (enterprise RBAC): declared once here, every endpoint answers it with 403
+  // and the derived client fails with the same class.
+  .addError(Forbidden, status.forbidden)
   .prefix("/api/v1")
   .annotate(OpenApi.Transform, withoutSchemaIds)
   .annotateContext(

@@ -8,6 +8,8 @@ import { InvalidArgument, LimitExceeded } from "../../core/errors.js"
 export const status = {
   /** Malformed or out-of-limit input: the body names the field. */
   invalid: { status: 400 },
+  /** The caller may not do this (`Forbidden`, raised by an authorization layer). */
+  forbidden: { status: 403 },
   notFound: { status: 404 },
   /** A name already taken, an immutable value changed, a deleted target written to. */
   conflict: { status: 409 },

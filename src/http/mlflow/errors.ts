@@ -8,7 +8,13 @@ import type {
   InvalidDatasetFile,
   TransformFailed
 } from "../../core/data/errors.js"
-import type { InvalidArgument, InvalidPageToken, LimitExceeded, StoreVersionTooNew } from "../../core/errors.js"
+import type {
+  Forbidden,
+  InvalidArgument,
+  InvalidPageToken,
+  LimitExceeded,
+  StoreVersionTooNew
+} from "../../core/errors.js"
 import type { LoggedModelNotFound } from "../../core/models/errors.js"
 import type {
   AliasNotFound,
@@ -114,6 +120,7 @@ export type CoreError =
   | DatasetReadError
   | DatasetHasNoContent
   | TransformFailed
+  | Forbidden
 
 /** Core field names are camelCase (`metrics[3].key`, `experimentId`); MLflow clients know snake_case. */
 export const mlflowFieldName = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -170,7 +177,9 @@ const mapping: Mapping = {
   InvalidDatasetFile: (e) => error("INVALID_PARAMETER_VALUE", e.message),
   DatasetReadError: (e) => error("INTERNAL_ERROR", e.message),
   DatasetHasNoContent: (e) => error("INVALID_STATE", e.message),
-  TransformFailed: (e) => error("INVALID_PARAMETER_VALUE", e.message)
+  TransformFailed: (e) => error("INVALID_PARAMETER_VALUE", e.message),
+  // 403, as MLflow's basic-auth app answers a caller without the permission.
+  Forbidden: (e) => error("PERMISSION_DENIED", e.message)
 }
 
 /**

@@ -1,5 +1,6 @@
 import { HttpLayerRouter } from "@effect/platform"
 import { Effect, Schema } from "effect"
+import type { Forbidden } from "../../core/errors.js"
 import type { LoggedModelNotFound } from "../../core/models/errors.js"
 import { LoggedModels } from "../../core/models/LoggedModels.js"
 import type { ModelVersionNumber } from "../../core/registry/model.js"
@@ -53,7 +54,7 @@ export const ModelVersionRoutes = HttpLayerRouter.addAll(
      * other as it is. (`models:/<name>/<version>` names a registered model,
      * which MLflow does not resolve here either.)
      */
-    const downloadUri = (source: string): Effect.Effect<string, RunNotFound | LoggedModelNotFound> => {
+    const downloadUri = (source: string): Effect.Effect<string, RunNotFound | LoggedModelNotFound | Forbidden> => {
       const run = runsUri.exec(source)
       if (run !== null) {
         return Effect.map(tracker.getRun(run[1] as RunId), (r) => under(r.info.artifactUri, run[2]))

@@ -37,7 +37,7 @@ const notBuilt = HttpServerResponse.text(
   { status: 404 }
 )
 
-const apiPrefixes = ["/api/", "/ajax-api/", "/auth/"]
+const apiPrefixes = ["/api/", "/ajax-api/"]
 
 /**
  * The web UI at `/`: hashed assets under `/assets/` cached for a year, and

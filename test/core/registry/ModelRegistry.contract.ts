@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, type Layer, TestClock } from "effect"
 import { CurrentPrincipal, CurrentTenant, Principal, TenantId } from "../../../src/core/context.js"
-import type { InvalidArgument, InvalidPageToken, LimitExceeded } from "../../../src/core/errors.js"
+import type { Forbidden, InvalidArgument, InvalidPageToken, LimitExceeded } from "../../../src/core/errors.js"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
 import {
   type CreateModelVersion,
@@ -515,7 +515,10 @@ export const modelRegistryContract = <E>(name: string, layer: Layer.Layer<ModelR
         Effect.gen(function* () {
           const registry = yield* ModelRegistry
           const position = (filter: string, entity: "models" | "versions" = "models") => {
-            const search: Effect.Effect<unknown, InvalidFilter | InvalidPageToken | InvalidArgument | LimitExceeded> =
+            const search: Effect.Effect<
+              unknown,
+              InvalidFilter | InvalidPageToken | InvalidArgument | LimitExceeded | Forbidden
+            > =
               entity === "models"
                 ? registry.searchRegisteredModels({ filter })
                 : registry.searchModelVersions({ filter })

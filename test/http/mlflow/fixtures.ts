@@ -19,6 +19,8 @@ export interface Exchange {
   readonly request: Body | { readonly kind: "file"; readonly name: string } | undefined
   readonly status: number
   readonly response: Body | undefined
+  /** `user:password` of `curl -u` (Appendix B's basic-auth requests). */
+  readonly credentials?: string
 }
 
 const fixture = (name: string) => fs.readFileSync(new URL(`../../fixtures/mlflow/${name}`, import.meta.url), "utf8")
@@ -64,16 +66,18 @@ const shellWords = (line: string): ReadonlyArray<string> => {
 }
 
 /** `curl -X POST 'http://host/path' -d '...'` as method, path and body. */
-const parseCurl = (line: string): Pick<Exchange, "method" | "path" | "request"> => {
+const parseCurl = (line: string): Pick<Exchange, "method" | "path" | "request" | "credentials"> => {
   const words = shellWords(line)
   let method: string | undefined
   let url = ""
   let data: string | undefined
+  let credentials: string | undefined
   for (let i = 1; i < words.length; i++) {
     const word = words[i] as string
     if (word === "-X") method = words[++i]
     else if (word === "-d" || word === "--data-binary") data = words[++i]
-    else if (word === "-H" || word === "-u") i++
+    else if (word === "-u") credentials = words[++i]
+    else if (word === "-H") i++
     else if (word.startsWith("http")) url = word
   }
   const request =
@@ -85,7 +89,8 @@ const parseCurl = (line: string): Pick<Exchange, "method" | "path" | "request"> 
   return {
     method: method ?? (data === undefined ? "GET" : "POST"),
     path: url.replace(/^https?:\/\/[^/]+/, ""),
-    request
+    request,
+    ...(credentials === undefined ? {} : { credentials })
   }
 }
 
