@@ -49,11 +49,15 @@ export const migrate: Effect.Effect<
           name text not null
         )`
       ),
-    orElse: () =>
-      Effect.zipRight(
-        sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`,
-        sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
-      )
+    // SQLite: the transaction's first statement must be the write, so that
+    // it waits on busy_timeout for the lock; a read first (such as a CREATE
+    // TABLE IF NOT EXISTS that finds the table) would make the upgrade fail
+    // at once with SQLITE_BUSY while another process holds the lock.
+    orElse: () => sql`INSERT OR REPLACE INTO effect_mlops_lock (id) VALUES (1)`
+  })
+  yield* sql.onDialectOrElse({
+    pg: () => Effect.void,
+    orElse: () => sql`CREATE TABLE IF NOT EXISTS effect_mlops_lock (id INTEGER PRIMARY KEY)`
   })
   yield* sql.withTransaction(
     Effect.gen(function* () {
