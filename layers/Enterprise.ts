@@ -17,30 +17,43 @@ import { makeOidcBearerAuthenticator } from "../src/enterprise/auth/oidc/authent
 import { type OidcConfig, oidcConfig } from "../src/enterprise/auth/oidc/config.js"
 import { makeOidcVerifier } from "../src/enterprise/auth/oidc/verifier.js"
 import { Principals } from "../src/enterprise/auth/principals/Principals.js"
+import { Authorizer, defaultRoleConfig } from "../src/enterprise/auth/rbac/Authorizer.js"
+import { Grants } from "../src/enterprise/auth/rbac/Grants.js"
+import { layerRbac } from "../src/enterprise/auth/rbac/layerRbac.js"
+import { RbacMlflowRoutes } from "../src/enterprise/auth/rbac/mlflowRoutes.js"
+import type { Role } from "../src/enterprise/auth/rbac/model.js"
 import { makeSessionAuthenticator } from "../src/enterprise/auth/session/authenticator.js"
 import { type SessionConfig, sessionConfig } from "../src/enterprise/auth/session/config.js"
 import { Sessions } from "../src/enterprise/auth/session/Sessions.js"
 import { SsoDirectory } from "../src/enterprise/auth/session/SsoDirectory.js"
 import { authentication } from "../src/enterprise/http/authentication.js"
 import { makeSsoRoutes, type SsoOptions, ssoOptionsConfig } from "../src/enterprise/http/sso/SsoRoutes.js"
-import { type RateLimitConfig, rateLimitConfig } from "../src/enterprise/security/rateLimit/config.js"
+import {
+  defaultRateLimitConfig,
+  type RateLimitConfig,
+  rateLimitConfig
+} from "../src/enterprise/security/rateLimit/config.js"
 import { rateLimitingWith } from "../src/enterprise/security/rateLimit/middleware.js"
 import { RateLimiter } from "../src/enterprise/security/rateLimit/RateLimiter.js"
 import { AuditCheckpoints } from "../src/enterprise/security/audit/AuditCheckpoints.js"
 import { AuditTrail, auditKeyConfig } from "../src/enterprise/security/audit/AuditTrail.js"
+import { makeAdminRoutes, operatorTenantConfig } from "../src/enterprise/http/admin/AdminRoutes.js"
 import { auditingAfter } from "../src/enterprise/security/audit/http.js"
 import { AuditRoutes } from "../src/enterprise/security/audit/routes.js"
+import { layerAuditedGrants } from "../src/enterprise/security/audit/grants.js"
 import { layerTenantArtifacts } from "../src/enterprise/tenancy/artifacts.js"
 import { Tenants } from "../src/enterprise/tenancy/Tenants.js"
 import { makeServerLayerWith, type ServerOptions } from "../src/http/server/Server.js"
+import { TenantId } from "../src/core/context.js"
 import type { CoreServices, LogFormat } from "./Basic.js"
 import { makePostgresLayer, type PostgresOptions } from "./Postgres.js"
 import type { SqlStoreError } from "./Sql.js"
 
-/** What the enterprise server needs beyond the services: sign-in methods and rate limits. */
+/** What the enterprise server needs beyond the services: sign-in methods, rate limits and the operator tenant. */
 export interface EnterpriseHttpSettings {
   readonly sso: SsoOptions
   readonly rateLimits: RateLimitConfig
+  readonly operatorTenant: TenantId
 }
 
 /** The {@link EnterpriseHttpSettings} of a configuration, for {@link makeEnterpriseServerLayer}. */
@@ -60,6 +73,8 @@ export type EnterpriseServices =
   | SsoDirectory
   | RateLimiter
   | AuditTrail
+  | Grants
+  | Authorizer
   | EnterpriseHttp
 
 /** Options of {@link makeEnterpriseLayer}. */
@@ -83,14 +98,12 @@ export interface EnterpriseOptions {
   readonly oidcBearer?: OidcConfig
   /** Requests per second per principal and per tenant (defaults: 50/200 burst and 500/2000). */
   readonly rateLimits?: RateLimitConfig
+  /** The tenant whose admins create and list tenants over HTTP (default `default`). */
+  readonly operatorTenant?: TenantId
+  /** The role of a tenant's members where no grant says otherwise (default `viewer`, MLflow's READ). */
+  readonly defaultRole?: Exclude<Role, "admin">
   /** One line per record: `logfmt` (default) or `json`. */
   readonly logFormat?: Exclude<LogFormat, "pretty">
-}
-
-const defaultRateLimits: RateLimitConfig = {
-  enabled: true,
-  principal: { ratePerSecond: 50, burst: 200 },
-  tenant: { ratePerSecond: 500, burst: 2000 }
 }
 
 const ephemeralSession = (): SessionConfig => ({
@@ -139,8 +152,19 @@ export const makeEnterpriseLayer = (
     Layer.provide(Sql)
   )
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
+  // Role checks wrap the core services; tenants and the registry below them use the tracker undecorated.
+  const Core = Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data)
+  const AuthorizerLive = Authorizer.layer({ defaultRole: options.defaultRole ?? "viewer" }).pipe(Layer.provide(Sql))
+  const AuditedGrants = layerAuditedGrants.pipe(Layer.provide(Audit))
+  const Guarded = layerRbac.pipe(
+    Layer.provide(Core),
+    Layer.provide(AuthorizerLive),
+    Layer.provide(AuditedGrants),
+    Layer.provide(Sql)
+  )
   const TenantsLive = Tenants.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const PrincipalsLive = Principals.layer.pipe(Layer.provide(Sql))
+  const GrantsLive = Grants.layer.pipe(Layer.provide([AuthorizerLive, PrincipalsLive, Core, AuditedGrants, Sql]))
   const Keys = ApiKeys.layer(options.apiKeyPepper).pipe(Layer.provide(PrincipalsLive), Layer.provide(Sql))
   const SessionsLive =
     options.session === undefined && ssoEnabled
@@ -163,11 +187,9 @@ export const makeEnterpriseLayer = (
     })
   ).pipe(Layer.provide(Keys), Layer.provide(PrincipalsLive), Layer.provide(TenantsLive), Layer.provide(SessionsLive))
   return Layer.mergeAll(
-    Tracker,
-    Registry,
-    Models,
-    Artifacts,
-    Data,
+    Guarded,
+    GrantsLive,
+    AuthorizerLive,
     TenantsLive,
     PrincipalsLive,
     Keys,
@@ -176,7 +198,11 @@ export const makeEnterpriseLayer = (
     Auth,
     RateLimiter.layerMemory,
     Audit,
-    Layer.succeed(EnterpriseHttp, { sso, rateLimits: options.rateLimits ?? defaultRateLimits }),
+    Layer.succeed(EnterpriseHttp, {
+      sso,
+      rateLimits: options.rateLimits ?? defaultRateLimitConfig,
+      operatorTenant: options.operatorTenant ?? TenantId.make("default")
+    }),
     options.logFormat === "json" ? Logger.json : Logger.logFmt
   )
 }
@@ -188,7 +214,7 @@ export const makeEnterpriseLayer = (
  * `MLOPS_API_KEY_PEPPER`, `MLOPS_AUDIT_KEY`, sessions (`MLOPS_SESSION_KEY`, …), single sign-on
  * (`MLOPS_OIDC_*`, `MLOPS_SAML_*`, `MLOPS_SSO_DEFAULT_TENANT`), OIDC bearer
  * tokens when `MLOPS_OIDC_AUDIENCE` is set, rate limits
- * (`MLOPS_RATE_LIMIT_*`) and `MLOPS_LOG_FORMAT`. Secrets are read with
+ * (`MLOPS_RATE_LIMIT_*`), `MLOPS_RBAC_DEFAULT_ROLE`, `MLOPS_OPERATOR_TENANT` and `MLOPS_LOG_FORMAT`. Secrets are read with
  * `Config.redacted` and never logged.
  */
 export const EnterpriseLayer: Layer.Layer<
@@ -212,6 +238,8 @@ export const EnterpriseLayer: Layer.Layer<
       sso: yield* ssoOptionsConfig,
       ...(Option.isSome(audience) ? { oidcBearer: yield* oidcConfig } : {}),
       rateLimits: yield* rateLimitConfig,
+      defaultRole: yield* defaultRoleConfig,
+      operatorTenant: yield* operatorTenantConfig,
       logFormat: yield* Config.literal("logfmt", "json")("MLOPS_LOG_FORMAT").pipe(Config.withDefault("logfmt"))
     })
   })
@@ -228,10 +256,15 @@ const enterpriseMiddleware = Layer.unwrapEffect(
   )
 )
 
-/** The sign-in routes (`/auth/*`) of the configuration's SSO methods, and the audit trail's. */
-const enterpriseRoutes = Layer.merge(
-  Layer.unwrapEffect(Effect.map(EnterpriseHttp, (settings) => makeSsoRoutes(settings.sso))),
-  AuditRoutes
+/** The sign-in routes (`/auth/*`), the admin API, the audit trail's and MLflow's permission routes. */
+const enterpriseRoutes = Layer.mergeAll(
+  Layer.unwrapEffect(
+    Effect.map(EnterpriseHttp, (settings) =>
+      Layer.merge(makeSsoRoutes(settings.sso), makeAdminRoutes({ operatorTenant: settings.operatorTenant }))
+    )
+  ),
+  AuditRoutes,
+  RbacMlflowRoutes
 )
 
 /**
@@ -266,12 +299,18 @@ export { Principals } from "../src/enterprise/auth/principals/Principals.js"
 export { type SamlConfig, samlConfig } from "../src/enterprise/auth/saml/config.js"
 export { makeSamlServiceProvider } from "../src/enterprise/auth/saml/serviceProvider.js"
 export { Sessions } from "../src/enterprise/auth/session/Sessions.js"
+export {
+  AdminRoutes,
+  AdminRoutesConfig,
+  type AdminRoutesOptions,
+  makeAdminRoutes,
+  operatorTenantConfig
+} from "../src/enterprise/http/admin/AdminRoutes.js"
 export { authentication } from "../src/enterprise/http/authentication.js"
 export { makeSsoRoutes, type SsoOptions } from "../src/enterprise/http/sso/SsoRoutes.js"
 export { Authorizer } from "../src/enterprise/auth/rbac/Authorizer.js"
 export { Grants } from "../src/enterprise/auth/rbac/Grants.js"
 export { layerRbac } from "../src/enterprise/auth/rbac/layerRbac.js"
-export { RbacMlflowRoutes } from "../src/enterprise/auth/rbac/mlflowRoutes.js"
 export { Grant, Role } from "../src/enterprise/auth/rbac/model.js"
 export { AuditTrail } from "../src/enterprise/security/audit/AuditTrail.js"
 export { RateLimiter } from "../src/enterprise/security/rateLimit/RateLimiter.js"

@@ -4,8 +4,19 @@ import { EnterpriseLayer } from "../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../core/context.js"
 import { ApiKeys } from "../../enterprise/auth/apiKeys/ApiKeys.js"
 import { ApiKey } from "../../enterprise/auth/apiKeys/model.js"
-import { Group, PrincipalRecord } from "../../enterprise/auth/principals/model.js"
+import { Group, PrincipalId, PrincipalRecord } from "../../enterprise/auth/principals/model.js"
 import { Principals } from "../../enterprise/auth/principals/Principals.js"
+import { Grants } from "../../enterprise/auth/rbac/Grants.js"
+import {
+  Grant,
+  type Grantee,
+  Resource,
+  ResourceKind,
+  type ResourceRef,
+  Role,
+  resourceLabel
+} from "../../enterprise/auth/rbac/model.js"
+import { GrantNotFound } from "../../enterprise/http/admin/errors.js"
 import { Tenant } from "../../enterprise/tenancy/model.js"
 import { Tenants } from "../../enterprise/tenancy/Tenants.js"
 import { parseAge } from "../duration.js"
@@ -232,6 +243,135 @@ const keysRevoke = Command.make("revoke", { tenant: tenantOption, keyId: Args.te
   }).pipe(inTenant(flags.tenant), onEnterprise)
 ).pipe(Command.withDescription("Revoke an API key"))
 
+const granteeOptions = {
+  user: Options.text("user").pipe(
+    Options.withDescription("The user or service account (user name or principal id) the grant is to"),
+    Options.optional
+  ),
+  group: Options.text("group").pipe(Options.withDescription("The group the grant is to"), Options.optional)
+}
+const resourceOptions = {
+  resourceKind: Options.choice("resource-kind", ResourceKind.literals).pipe(
+    Options.withDescription("What the grant is on (default: the tenant)"),
+    Options.withDefault("tenant" as const)
+  ),
+  resourceId: Options.text("resource-id").pipe(
+    Options.withDescription("The experiment id or the registered model name (none for the tenant)"),
+    Options.optional
+  )
+}
+
+const isPrincipalId = Schema.is(PrincipalId)
+
+/** The grantee of `--user` or `--group` (exactly one), and how messages name it. */
+const granteeOf = (flags: { readonly user: Option.Option<string>; readonly group: Option.Option<string> }) =>
+  Effect.gen(function* () {
+    if (Option.isSome(flags.user) === Option.isSome(flags.group)) {
+      return yield* new UsageError({ reason: "name exactly one grantee: --user USERNAME or --group GROUP" })
+    }
+    if (Option.isSome(flags.user)) {
+      const principals = yield* Principals
+      const ref = flags.user.value
+      const principal = yield* isPrincipalId(ref) ? principals.get(ref) : principals.findByUsername(ref)
+      const grantee: Grantee = { kind: "principal", principalId: principal.principalId }
+      return { grantee, label: `${principal.kind.replace("_", " ")} "${principal.username}"` }
+    }
+    const name = Option.getOrElse(flags.group, () => "")
+    const grantee: Grantee = { kind: "group", group: name }
+    return { grantee, label: `group "${name}"` }
+  })
+
+/** The resource of `--resource-kind` and `--resource-id`. */
+const resourceOf = (flags: {
+  readonly resourceKind: ResourceKind
+  readonly resourceId: Option.Option<string>
+}): Effect.Effect<ResourceRef, UsageError> => {
+  if (flags.resourceKind === "tenant") {
+    return Option.isSome(flags.resourceId)
+      ? Effect.fail(new UsageError({ reason: "--resource-id: a tenant grant names no resource id" }))
+      : Effect.succeed(Resource.tenant)
+  }
+  return Option.match(flags.resourceId, {
+    onNone: () =>
+      Effect.fail(new UsageError({ reason: `--resource-id: required for --resource-kind ${flags.resourceKind}` })),
+    onSome: (id) => Effect.succeed({ kind: flags.resourceKind, id })
+  })
+}
+
+const grantsGrant = Command.make(
+  "grant",
+  {
+    json,
+    tenant: tenantOption,
+    ...granteeOptions,
+    ...resourceOptions,
+    role: Options.choice("role", Role.literals).pipe(
+      Options.withDescription("none, viewer, editor, maintainer or admin (admin on the tenant only)")
+    )
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const { grantee, label } = yield* granteeOf(flags)
+      const resource = yield* resourceOf(flags)
+      const { before, after } = yield* (yield* Grants).grant({ grantee, resource, role: flags.role })
+      if (flags.json) return yield* printJson(Grant, after)
+      const was = Option.match(before, { onNone: () => "", onSome: (grant) => ` (was ${grant.role})` })
+      yield* Console.log(`granted ${after.role} on ${resourceLabel(resource)} to ${label}${was}`)
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("Grant a role to a user or group, replacing its role there"))
+
+const grantsRevoke = Command.make("revoke", { tenant: tenantOption, ...granteeOptions, ...resourceOptions }, (flags) =>
+  Effect.gen(function* () {
+    const { grantee, label } = yield* granteeOf(flags)
+    const resource = yield* resourceOf(flags)
+    const revoked = yield* (yield* Grants).revoke(grantee, resource)
+    if (Option.isNone(revoked)) {
+      return yield* new GrantNotFound({ grantee: label, resource: resourceLabel(resource) })
+    }
+    yield* Console.log(`revoked ${revoked.value.role} on ${resourceLabel(resource)} from ${label}`)
+  }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("Revoke a user's or group's own grant on a resource"))
+
+const grantsList = Command.make(
+  "list",
+  {
+    json,
+    tenant: tenantOption,
+    ...granteeOptions,
+    resourceKind: Options.choice("resource-kind", ResourceKind.literals).pipe(
+      Options.withDescription("The grants on this kind of resource (default: the tenant's)"),
+      Options.optional
+    ),
+    resourceId: resourceOptions.resourceId
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const grants = yield* Grants
+      const byGrantee = Option.isSome(flags.user) || Option.isSome(flags.group)
+      const listed = byGrantee
+        ? yield* grants.listFor((yield* granteeOf(flags)).grantee)
+        : yield* grants.list(
+            yield* resourceOf({
+              resourceKind: Option.getOrElse(flags.resourceKind, () => "tenant" as const),
+              resourceId: flags.resourceId
+            })
+          )
+      if (flags.json) return yield* printJson(Schema.Array(Grant), listed)
+      yield* printTable(
+        ["grantee", "name", "resource", "role", "granted by", "granted"],
+        listed.map((g) => [
+          g.granteeKind,
+          g.granteeName,
+          resourceLabel(g.resource),
+          g.role,
+          g.grantedBy,
+          formatTime(g.grantedAt)
+        ]),
+        "no grants"
+      )
+    }).pipe(inTenant(flags.tenant), onEnterprise)
+).pipe(Command.withDescription("List the grants on a resource (default: the tenant), or a user's or group's"))
+
 const tenants = group("tenants", "Create and list tenants", ["create", "list"]).pipe(
   Command.withSubcommands([tenantsCreate, tenantsList])
 )
@@ -244,11 +384,17 @@ const groups = group("groups", "Groups of a tenant", ["create", "list", "add-mem
 const keys = group("keys", "API keys of users and service accounts", ["create", "list", "revoke"]).pipe(
   Command.withSubcommands([keysCreate, keysList, keysRevoke])
 )
+const grants = group("grants", "Roles of users and groups on the tenant, experiments and registered models", [
+  "grant",
+  "revoke",
+  "list"
+]).pipe(Command.withSubcommands([grantsGrant, grantsRevoke, grantsList]))
 
-/** `effect-mlops admin …`: tenants, users, groups and API keys of an enterprise deployment. */
+/** `effect-mlops admin …`: tenants, users, groups, API keys and role grants of an enterprise deployment. */
 export const adminCommand = group("admin", "Administer an enterprise deployment (PostgreSQL, from the environment)", [
   "tenants",
   "users",
   "groups",
-  "keys"
-]).pipe(Command.withSubcommands([tenants, users, groups, keys]))
+  "keys",
+  "grants"
+]).pipe(Command.withSubcommands([tenants, users, groups, keys, grants]))

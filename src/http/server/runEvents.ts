@@ -1,5 +1,6 @@
 import { HttpLayerRouter, HttpRouter, HttpServerResponse } from "@effect/platform"
 import { Deferred, Duration, Effect, Either, Layer, Schedule, Schema, Stream } from "effect"
+import { Forbidden } from "../../core/errors.js"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { Run, RunId } from "../../core/tracking/model.js"
 
@@ -9,6 +10,7 @@ const pollEvery = Duration.seconds(1)
 const heartbeatEvery = Duration.seconds(15)
 
 const encodeRun = Schema.encodeSync(Run)
+const encodeForbidden = Schema.encodeSync(Forbidden)
 const decodeRunId = Schema.decodeUnknownEither(RunId)
 
 /** What a viewer of the run would see change: status, end, latest metrics, params and tags. */
@@ -61,7 +63,11 @@ export const RunEventsRoutes = Layer.unwrapScoped(
       const runId = decodeRunId(params.runId)
       if (Either.isLeft(runId)) return json(400, { _tag: "InvalidArgument", field: "runId", reason: "not a run id" })
       const found = yield* Effect.either(tracker.getRun(runId.right))
-      if (Either.isLeft(found)) return json(404, { _tag: "RunNotFound", runId: runId.right })
+      if (Either.isLeft(found)) {
+        return found.left._tag === "Forbidden"
+          ? json(403, encodeForbidden(found.left))
+          : json(404, { _tag: "RunNotFound", runId: runId.right })
+      }
       return HttpServerResponse.stream(events(runId.right), {
         contentType: "text/event-stream",
         headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }

@@ -146,7 +146,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       const forged = `${keys.alice.slice(0, -4)}AAAA`
-      for (const key of [forged, "mlk_0000000000000000_" + "A".repeat(43), keys.revoked, keys.expired]) {
+      for (const key of [forged, `mlk_0000000000000000_${"A".repeat(43)}`, keys.revoked, keys.expired]) {
         const response = yield* call(url, `${mlflow}/experiments/search`, { body: {}, headers: bearer(key) })
         assert.strictEqual(response.status, 401, key.slice(0, 20))
       }
@@ -204,8 +204,14 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
         headers: bearer(keys.bob)
       })
       assert.deepStrictEqual(search.body.experiments ?? [], [])
+      // bob is a viewer (the default role): refused before any lookup, so the answer says nothing of acme.
       const run = yield* call(url, `${mlflow}/runs/create`, { body: { experiment_id: id }, headers: bearer(keys.bob) })
-      assert.strictEqual(run.status, 404)
+      assert.strictEqual(run.status, 403)
+      const rename = yield* call(url, `${mlflow}/experiments/update`, {
+        body: { experiment_id: id, new_name: "taken" },
+        headers: bearer(keys.bob)
+      })
+      assert.strictEqual(rename.status, 403)
       const native = yield* call(url, `/api/v1/experiments/${id}`, { headers: bearer(keys.bob) })
       assert.strictEqual(native.status, 404)
     })
@@ -255,18 +261,23 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
   it.effect("artifacts are stored under the tenant's prefix", () =>
     Effect.gen(function* () {
       const { url, keys, dataPath } = yield* Fixture
+      const created = yield* call(url, `${mlflow}/experiments/create`, {
+        body: { name: "alice-artifacts" },
+        headers: bearer(keys.alice)
+      })
+      const id = String(created.body.experiment_id)
       const upload = yield* Effect.promise(() =>
-        fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/9/r/artifacts/note.txt`, {
+        fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${id}/r/artifacts/note.txt`, {
           method: "PUT",
           headers: bearer(keys.alice),
           body: "hello"
         })
       )
       assert.strictEqual(upload.status, 200)
-      const stored = path.join(dataPath, "artifacts", "files", "tenants", "acme", "9", "r", "artifacts", "note.txt")
+      const stored = path.join(dataPath, "artifacts", "files", "tenants", "acme", id, "r", "artifacts", "note.txt")
       assert.strictEqual(fs.readFileSync(stored, "utf8"), "hello")
       const fromGlobex = yield* Effect.promise(() =>
-        fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/9/r/artifacts/note.txt`, { headers: bearer(keys.bob) })
+        fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${id}/r/artifacts/note.txt`, { headers: bearer(keys.bob) })
       )
       assert.strictEqual(fromGlobex.status, 404)
     })

@@ -36,6 +36,13 @@ export interface ApiKeysShape {
    * that is. Unknown, malformed, revoked and expired keys fail alike.
    */
   readonly verify: (key: string) => Effect.Effect<VerifiedKey, Unauthenticated>
+  /**
+   * A counter this process bumps after every change that narrows what a
+   * credential may do (here: a revocation), so callers it cached can be
+   * dropped at once on this replica; other replicas see the change when
+   * their caches expire.
+   */
+  readonly revision: Effect.Effect<number>
 }
 
 /**

@@ -18,14 +18,17 @@ const cacheEntries = 10_000
  * that is not an API key is left to the other authenticators.
  *
  * A verified key is remembered for 10 seconds (by a hash of the key), so a
- * training job's stream of requests costs one lookup, not one per request;
- * revoking a key or disabling its principal takes effect within that time.
+ * training job's stream of requests costs one lookup, not one per request.
+ * Revoking a key, disabling its principal or changing its groups through
+ * this process takes effect at once here (the services' `revision`), and
+ * within those 10 seconds on other replicas.
  */
 export const makeApiKeyAuthenticator: Effect.Effect<AuthenticatorShape, never, ApiKeys | Principals> = Effect.gen(
   function* () {
     const keys = yield* ApiKeys
     const principals = yield* Principals
-    const cache = new Map<string, { readonly caller: Caller; readonly until: number }>()
+    const cache = new Map<string, { readonly caller: Caller; readonly until: number; readonly revision: number }>()
+    const revision = Effect.zipWith(keys.revision, principals.revision, (a, b) => a + b)
 
     const callerOf = (key: string) =>
       Effect.gen(function* () {
@@ -53,11 +56,12 @@ export const makeApiKeyAuthenticator: Effect.Effect<AuthenticatorShape, never, A
       Effect.gen(function* () {
         const id = createHash("sha256").update(key).digest("base64")
         const now = yield* Clock.currentTimeMillis
+        const current = yield* revision
         const hit = cache.get(id)
-        if (hit !== undefined && hit.until > now) return hit.caller
+        if (hit !== undefined && hit.until > now && hit.revision === current) return hit.caller
         const caller = yield* callerOf(key)
         if (cache.size >= cacheEntries) cache.delete(cache.keys().next().value as string)
-        cache.set(id, { caller, until: now + cacheMillis })
+        cache.set(id, { caller, until: now + cacheMillis, revision: current })
         return caller
       })
 

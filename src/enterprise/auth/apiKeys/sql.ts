@@ -83,6 +83,7 @@ export const makeSql = (pepper: Redacted.Redacted<string>) =>
       return rows.map(toApiKey)
     })
 
+    let revision = 0
     const revoke = Effect.fn("ApiKeys.revoke")(function* (keyId: string) {
       const tenant = yield* CurrentTenant
       const now = yield* Clock.currentTimeMillis
@@ -90,6 +91,7 @@ export const makeSql = (pepper: Redacted.Redacted<string>) =>
         SET revoked_at = COALESCE(revoked_at, ${now})
         WHERE tenant_id = ${tenant} AND key_id = ${keyId} RETURNING key_id`.pipe(Effect.orDie)
       if (rows.length === 0) return yield* new ApiKeyNotFound({ keyId })
+      revision++
     })
 
     // The key's tenant is not known yet. On PostgreSQL the `api_key_lookup`
@@ -126,5 +128,5 @@ export const makeSql = (pepper: Redacted.Redacted<string>) =>
       return verified
     })
 
-    return { create, list, revoke, verify }
+    return { create, list, revoke, verify, revision: Effect.sync(() => revision) }
   })

@@ -37,6 +37,13 @@ export interface PrincipalsShape {
   readonly removeMember: (group: string, principalId: PrincipalId) => Effect.Effect<void, GroupNotFound>
   /** The names of the groups the principal belongs to. */
   readonly groupsOf: (principalId: PrincipalId) => Effect.Effect<ReadonlyArray<string>>
+  /**
+   * A counter this process bumps after every change that narrows what a
+   * credential may do (here: disabling a principal, changing its groups), so callers it cached can be
+   * dropped at once on this replica; other replicas see the change when
+   * their caches expire.
+   */
+  readonly revision: Effect.Effect<number>
 }
 
 /**

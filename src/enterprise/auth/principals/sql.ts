@@ -147,10 +147,12 @@ export const makeSql = Effect.gen(function* () {
     return rows.map(toPrincipal)
   })
 
+  let revision = 0
   const setDisabled = Effect.fn("Principals.setDisabled")(function* (principalId: PrincipalId, disabled: boolean) {
     const principal = yield* get(principalId)
     yield* sql`UPDATE principals SET disabled = ${disabled ? 1 : 0}
       WHERE tenant_id = ${principal.tenantId} AND principal_id = ${principalId}`.pipe(Effect.orDie)
+    revision++
   })
 
   const createGroupRow = (tenant: TenantId, name: string, external: boolean, creationTime: number) =>
@@ -200,6 +202,7 @@ export const makeSql = Effect.gen(function* () {
     yield* get(principalId)
     yield* sql`INSERT INTO group_members ${sql.insert({ groupId: group.groupId, principalId, tenantId: tenant })}
       ON CONFLICT DO NOTHING`.pipe(Effect.orDie)
+    revision++
   })
 
   const removeMember = Effect.fn("Principals.removeMember")(function* (groupName: string, principalId: PrincipalId) {
@@ -207,6 +210,7 @@ export const makeSql = Effect.gen(function* () {
     const group = yield* requireGroup(tenant, groupName)
     yield* sql`DELETE FROM group_members
       WHERE tenant_id = ${tenant} AND group_id = ${group.groupId} AND principal_id = ${principalId}`.pipe(Effect.orDie)
+    revision++
   })
 
   const groupsOf = Effect.fn("Principals.groupsOf")(function* (principalId: PrincipalId) {
@@ -273,6 +277,7 @@ export const makeSql = Effect.gen(function* () {
   })
 
   return {
+    revision: Effect.sync(() => revision),
     create,
     get,
     findByUsername,

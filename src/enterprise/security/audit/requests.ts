@@ -177,6 +177,48 @@ const idKeys = {
  * acted on, from the path, the query, the request body's top-level fields
  * or, for a creation, the response (the new id).
  */
+/** What the admin API's collections hold, as audit entries name them. */
+const adminKinds: Readonly<Record<string, string>> = {
+  tenants: "tenant",
+  users: "principal",
+  groups: "group",
+  keys: "api_key",
+  grants: "grant"
+}
+
+/**
+ * The admin API names its resources by position, with free-form names
+ * (user and group names) where other routes have ids:
+ * `admin/<collection>/<id>/<verb>/<member>`, and `me/keys/<id>`.
+ */
+const describeAdminRequest = (
+  facts: RequestFacts,
+  segments: ReadonlyArray<string>,
+  field: (keys: ReadonlyArray<string>) => string | undefined,
+  fromResponse: (keys: ReadonlyArray<string>) => string | undefined
+): RequestDescription => {
+  const start = segments[0] === "me" && segments[1] !== "keys" ? 0 : 1
+  const collection = segments[start] ?? "me"
+  const placeholders = new Map([
+    [start + 1, ":id"],
+    [start + 3, ":member"]
+  ])
+  const pattern = segments.map((segment, i) => placeholders.get(i) ?? segment).join("/")
+  const named = segments[start + 1]
+  // A grant is named by what it is on (`experiment:7`); its own entry (`rbac.*`) has the grantee and the roles.
+  const resourceId =
+    collection === "grants"
+      ? [field(["resourceKind"]), field(["resourceId"])].filter((part) => part !== undefined).join(":")
+      : named === undefined
+        ? (fromResponse(["keyId", "principalId", "groupId", "tenantId"]) ?? field(["tenantId", "username", "name"]))
+        : decode(named)
+  return {
+    action: `${facts.method} /api/v1/${pattern}`,
+    resourceKind: adminKinds[collection] ?? "principal",
+    resourceId: resourceId ?? ""
+  }
+}
+
 export const describeRequest = (facts: RequestFacts): RequestDescription => {
   const route = routeOf(facts.path)
   const rest = trimSlashes(route.rest)
@@ -206,6 +248,10 @@ export const describeRequest = (facts: RequestFacts): RequestDescription => {
       resourceKind: "artifact",
       resourceId: segments.slice(pathStart).map(decode).join("/")
     }
+  }
+
+  if (route.api === "native" && (segments[0] === "admin" || segments[0] === "me")) {
+    return describeAdminRequest(facts, segments, field, fromResponse)
   }
 
   let action: string
@@ -242,13 +288,13 @@ export const describeRequest = (facts: RequestFacts): RequestDescription => {
 
   if (area === "artifacts" && route.api === "native") return resource("artifact", field(["path"]))
   if (area === "model-versions" || (area === "models" && subArea === "versions")) {
-    return resource("model-version", nameAndVersion())
+    return resource("model_version", nameAndVersion())
   }
   if (area === "registered-models" || area === "models") {
-    return resource("registered-model", field(["name"]) ?? fromResponse(["name"]))
+    return resource("registered_model", field(["name"]) ?? fromResponse(["name"]))
   }
   if (area === "logged-models") {
-    return resource("logged-model", pathId ?? field(idKeys.loggedModel) ?? fromResponse(idKeys.loggedModel))
+    return resource("logged_model", pathId ?? field(idKeys.loggedModel) ?? fromResponse(idKeys.loggedModel))
   }
   if (area === "runs") return resource("run", pathId ?? field(idKeys.run) ?? fromResponse(idKeys.run))
   if (area === "experiments") {

@@ -1,6 +1,8 @@
 import { HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, type Layer, Schema } from "effect"
 import { InvalidArgument, InvalidPageToken } from "../../../core/errors.js"
+import { Authorizer } from "../../auth/rbac/Authorizer.js"
+import { errorResponse, requireTenantAdmin } from "../../http/admin/respond.js"
 import { AuditTrail } from "./AuditTrail.js"
 import { AuditPage, type AuditQuery, AuditReport } from "./model.js"
 
@@ -71,12 +73,22 @@ const searchParams = (url: string) => {
  * - `GET /api/v1/audit/verify` answers the tenant's {@link AuditReport}.
  *
  * The tenant is the request's (`CurrentTenant`, set by authentication), so
- * no one reads another tenant's trail.
+ * no one reads another tenant's trail, and only the tenant's admins read it
+ * (the `admin` role on the tenant): anyone else gets 403 `Forbidden`, a
+ * request without a caller 401.
  */
-export const AuditRoutes: Layer.Layer<never, never, HttpLayerRouter.HttpRouter | AuditTrail> = HttpLayerRouter.use(
-  (router) =>
+export const AuditRoutes: Layer.Layer<never, never, HttpLayerRouter.HttpRouter | AuditTrail | Authorizer> =
+  HttpLayerRouter.use((router) =>
     Effect.gen(function* () {
       const trail = yield* AuditTrail
+      const authorizer = yield* Authorizer
+      /** `answer` once the caller is an admin of its tenant; the refusal otherwise. */
+      const adminOnly =
+        (action: string) =>
+        <R>(answer: Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>) =>
+          Effect.flatMap(Effect.either(requireTenantAdmin(authorizer, action)), (allowed) =>
+            Either.isLeft(allowed) ? Effect.succeed(errorResponse(allowed.left)) : answer
+          )
       yield* router.add(
         "GET",
         "/api/v1/audit",
@@ -88,12 +100,14 @@ export const AuditRoutes: Layer.Layer<never, never, HttpLayerRouter.HttpRouter |
             Effect.map((page) => HttpServerResponse.unsafeJson(encodePage(page))),
             Effect.catchAll((error) => Effect.succeed(invalid(error)))
           )
-        })
+        }).pipe(adminOnly("audit.query"))
       )
       yield* router.add(
         "GET",
         "/api/v1/audit/verify",
-        Effect.map(Effect.suspend(trail.verify), (report) => HttpServerResponse.unsafeJson(encodeReport(report)))
+        Effect.map(Effect.suspend(trail.verify), (report) => HttpServerResponse.unsafeJson(encodeReport(report))).pipe(
+          adminOnly("audit.verify")
+        )
       )
     })
-)
+  )

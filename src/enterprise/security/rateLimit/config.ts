@@ -9,6 +9,13 @@ export interface RateLimitConfig {
   readonly tenant: RateLimit
 }
 
+/** The limits when nothing is configured: 50/s (burst 200) per principal, 500/s (burst 2000) per tenant. */
+export const defaultRateLimitConfig: RateLimitConfig = {
+  enabled: true,
+  principal: { ratePerSecond: 50, burst: 200 },
+  tenant: { ratePerSecond: 500, burst: 2000 }
+}
+
 const positive = (name: string, fallback: number, minimum: "positive" | "one") =>
   Config.number(name).pipe(
     Config.validate(
@@ -19,10 +26,10 @@ const positive = (name: string, fallback: number, minimum: "positive" | "one") =
     Config.withDefault(fallback)
   )
 
-const limit = (scope: "PRINCIPAL" | "TENANT", ratePerSecond: number, burst: number): Config.Config<RateLimit> =>
+const limit = (scope: "PRINCIPAL" | "TENANT", fallback: RateLimit): Config.Config<RateLimit> =>
   Config.all({
-    ratePerSecond: positive(`MLOPS_RATE_LIMIT_${scope}_RPS`, ratePerSecond, "positive"),
-    burst: positive(`MLOPS_RATE_LIMIT_${scope}_BURST`, burst, "one")
+    ratePerSecond: positive(`MLOPS_RATE_LIMIT_${scope}_RPS`, fallback.ratePerSecond, "positive"),
+    burst: positive(`MLOPS_RATE_LIMIT_${scope}_BURST`, fallback.burst, "one")
   })
 
 /**
@@ -43,7 +50,7 @@ const limit = (scope: "PRINCIPAL" | "TENANT", ratePerSecond: number, burst: numb
  * ```
  */
 export const rateLimitConfig: Config.Config<RateLimitConfig> = Config.all({
-  enabled: Config.boolean("MLOPS_RATE_LIMIT_ENABLED").pipe(Config.withDefault(true)),
-  principal: limit("PRINCIPAL", 50, 200),
-  tenant: limit("TENANT", 500, 2000)
+  enabled: Config.boolean("MLOPS_RATE_LIMIT_ENABLED").pipe(Config.withDefault(defaultRateLimitConfig.enabled)),
+  principal: limit("PRINCIPAL", defaultRateLimitConfig.principal),
+  tenant: limit("TENANT", defaultRateLimitConfig.tenant)
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { ArtifactStore } from "../../../../src/core/artifacts/ArtifactStore.js"
-import type { TenantId } from "../../../../src/core/context.js"
+import { CurrentTenant, type TenantId } from "../../../../src/core/context.js"
 import { LoggedModels } from "../../../../src/core/models/LoggedModels.js"
 import { ModelRegistry } from "../../../../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../../../../src/core/tracking/ExperimentTracker.js"
@@ -12,13 +12,10 @@ import { Authorizer, viewFromGrants } from "../../../../src/enterprise/auth/rbac
 import { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
 import { Lru } from "../../../../src/enterprise/auth/rbac/lru.js"
 import { type Grant, Resource } from "../../../../src/enterprise/auth/rbac/model.js"
+import { AuditTrail } from "../../../../src/enterprise/security/audit/AuditTrail.js"
 import { as, callerOf, makeRbacServices, tenant, unique } from "./support.js"
 
-const changes: Array<{ readonly before: Option.Option<Grant>; readonly after: Option.Option<Grant> }> = []
-const Services = makeRbacServices({
-  defaultRole: "viewer",
-  audit: { permissionChanged: (before, after) => Effect.sync(() => void changes.push({ before, after })) }
-})
+const Services = makeRbacServices({ defaultRole: "viewer" })
 
 /** A fresh user of the default tenant, and how to act as it. */
 const newUser = (name = "user") =>
@@ -317,24 +314,26 @@ layer(Services, { timeout: 180_000, excludeTestServices: true })("RBAC on Postgr
       )
       assert.strictEqual(unknownGroup._tag, "GroupNotFound")
 
-      const before = changes.length
+      const trail = yield* AuditTrail
+      const head = yield* Effect.map(trail.query({ limit: 1 }), (page) => page.entries[0]?.seq ?? 0).pipe(
+        Effect.provideService(CurrentTenant, tenant)
+      )
       yield* admin.act(grants.grant({ grantee: target.grantee, resource, role: "viewer" }))
       yield* admin.act(grants.grant({ grantee: target.grantee, resource, role: "editor" }))
       yield* admin.act(grants.revoke(target.grantee, resource))
-      const audited = changes.slice(before)
+      const audited = yield* Effect.map(trail.query({ limit: 100 }), (page) =>
+        page.entries.filter((e) => e.seq > head).reverse()
+      ).pipe(Effect.provideService(CurrentTenant, tenant))
+      const roleIn = (state: string | undefined) => (state === undefined ? null : (JSON.parse(state) as Grant).role)
       assert.deepStrictEqual(
-        audited.map(({ before, after }) => [
-          Option.map(before, (g) => g.role).pipe(Option.getOrNull),
-          Option.map(after, (g) => g.role).pipe(Option.getOrNull)
-        ]),
+        audited.map((e) => [e.action, e.principal, roleIn(e.beforeState), roleIn(e.afterState)]),
         [
-          [null, "viewer"],
-          ["viewer", "editor"],
-          ["editor", null]
+          ["rbac.grant", admin.principal.username, null, "viewer"],
+          ["rbac.change", admin.principal.username, "viewer", "editor"],
+          ["rbac.revoke", admin.principal.username, "editor", null]
         ]
       )
-      const granted = Option.getOrThrow(audited[0]!.after)
-      assert.deepInclude(granted, {
+      assert.deepInclude(JSON.parse(audited[0]?.afterState ?? "{}"), {
         tenantId: tenant,
         granteeKind: "principal",
         granteeId: target.principal.principalId,

@@ -1,28 +1,17 @@
-import * as path from "node:path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { makePostgresLayer } from "../../../../layers/Postgres.js"
-import { ArtifactStore } from "../../../../src/core/artifacts/ArtifactStore.js"
+import { makeEnterpriseLayer } from "../../../../layers/Enterprise.js"
 import { CurrentPrincipal, CurrentTenant, Principal, TenantId } from "../../../../src/core/context.js"
-import { Datasets } from "../../../../src/core/data/Datasets.js"
-import { LoggedModels } from "../../../../src/core/models/LoggedModels.js"
-import { ModelRegistry } from "../../../../src/core/registry/ModelRegistry.js"
-import { ExperimentTracker } from "../../../../src/core/tracking/ExperimentTracker.js"
 import { ApiKeys } from "../../../../src/enterprise/auth/apiKeys/ApiKeys.js"
-import { makeApiKeyAuthenticator } from "../../../../src/enterprise/auth/apiKeys/authenticator.js"
-import { layerCallerAttribution } from "../../../../src/enterprise/auth/attribution.js"
-import { Authenticator, Caller, CurrentCaller } from "../../../../src/enterprise/auth/Authenticator.js"
+import { type Authenticator, Caller, CurrentCaller } from "../../../../src/enterprise/auth/Authenticator.js"
 import type { PrincipalRecord } from "../../../../src/enterprise/auth/principals/model.js"
-import { Principals } from "../../../../src/enterprise/auth/principals/Principals.js"
-import { AuditHook, type AuditHookShape } from "../../../../src/enterprise/auth/rbac/audit.js"
-import { Authorizer, type AuthorizerOptions } from "../../../../src/enterprise/auth/rbac/Authorizer.js"
-import { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
-import { layerRbac } from "../../../../src/enterprise/auth/rbac/layerRbac.js"
+import type { Principals } from "../../../../src/enterprise/auth/principals/Principals.js"
+import type { Authorizer } from "../../../../src/enterprise/auth/rbac/Authorizer.js"
+import type { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
+import type { Role } from "../../../../src/enterprise/auth/rbac/model.js"
 import { RbacMlflowRoutes } from "../../../../src/enterprise/auth/rbac/mlflowRoutes.js"
+import { defaultRateLimitConfig } from "../../../../src/enterprise/security/rateLimit/config.js"
 import { authentication } from "../../../../src/enterprise/http/authentication.js"
 import { makeRoutesWith, type ServedServices } from "../../../../src/http/server/Server.js"
-import { layerTenantArtifacts } from "../../../../src/enterprise/tenancy/artifacts.js"
-import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
 import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
 import { serveRoutes } from "../../../support/server.js"
 import { tempDir } from "../../../support/sqlite.js"
@@ -30,49 +19,25 @@ import { tempDir } from "../../../support/sqlite.js"
 export const pepper = Redacted.make("a-test-pepper-of-at-least-32-characters")
 
 /**
- * The enterprise services with RBAC, wired as `makeEnterpriseLayer` should
- * wire them: the core services below the RBAC decorators feed the
- * decorators, `Grants`, `Tenants` and each other; only the decorated ones
- * are exposed. A fresh PostgreSQL database and data directory.
+ * `makeEnterpriseLayer` over a fresh PostgreSQL database and data
+ * directory, with the given default role (the RBAC tests count their own
+ * requests, so rate limits are off).
  */
-export const makeRbacServices = (options: AuthorizerOptions & { readonly audit?: AuditHookShape } = {}) =>
+export const makeRbacServices = (options: { readonly defaultRole: Exclude<Role, "admin"> }) =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
       const database = yield* freshDatabase
-      const dataPath = yield* tempDir("enterprise-rbac")
-      const Sql = makePostgresLayer({
-        url: Redacted.make(databaseUrl(database, "app")),
-        adminUrl: Redacted.make(databaseUrl(database, "admin"))
+      return makeEnterpriseLayer({
+        database: {
+          url: Redacted.make(databaseUrl(database, "app")),
+          adminUrl: Redacted.make(databaseUrl(database, "admin"))
+        },
+        dataPath: yield* tempDir("enterprise-rbac"),
+        apiKeyPepper: pepper,
+        auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!"),
+        defaultRole: options.defaultRole,
+        rateLimits: { ...defaultRateLimitConfig, enabled: false }
       })
-      const Tracker = layerCallerAttribution.pipe(Layer.provide(ExperimentTracker.layer), Layer.provide(Sql))
-      const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
-      const Models = LoggedModels.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
-      const Artifacts = layerTenantArtifacts.pipe(
-        Layer.provide(ArtifactStore.layer(path.join(dataPath, "artifacts"))),
-        Layer.provide(NodeContext.layer)
-      )
-      const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
-      const Core = Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data)
-      const PrincipalsLive = Principals.layer.pipe(Layer.provide(Sql))
-      const AuthorizerLive = Authorizer.layer(options).pipe(Layer.provide(Sql))
-      const Audit = options.audit === undefined ? Layer.empty : Layer.succeed(AuditHook, options.audit)
-      const Guarded = layerRbac.pipe(
-        Layer.provide(Core),
-        Layer.provide(AuthorizerLive),
-        Layer.provide(Sql),
-        Layer.provide(Audit)
-      )
-      const GrantsLive = Grants.layer.pipe(
-        Layer.provide([AuthorizerLive, PrincipalsLive, Core, Sql]),
-        Layer.provide(Audit)
-      )
-      const TenantsLive = Tenants.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
-      const Keys = ApiKeys.layer(pepper).pipe(Layer.provide(PrincipalsLive), Layer.provide(Sql))
-      const Auth = Layer.effect(
-        Authenticator,
-        Effect.map(makeApiKeyAuthenticator, (keys) => Authenticator.firstOf([keys]))
-      ).pipe(Layer.provide(Keys), Layer.provide(PrincipalsLive))
-      return Layer.mergeAll(Guarded, GrantsLive, AuthorizerLive, PrincipalsLive, TenantsLive, Keys, Auth)
     })
   )
 

@@ -7,6 +7,8 @@ import { makeEnterpriseLayer } from "../../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../../../src/core/context.js"
 import { ApiKeys } from "../../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { Principals } from "../../../../src/enterprise/auth/principals/Principals.js"
+import { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
+import { Resource } from "../../../../src/enterprise/auth/rbac/model.js"
 import { authentication } from "../../../../src/enterprise/http/authentication.js"
 import { AuditTrail } from "../../../../src/enterprise/security/audit/AuditTrail.js"
 import { auditingAfter, auditRequests } from "../../../../src/enterprise/security/audit/http.js"
@@ -18,7 +20,7 @@ import { makeRoutesWith } from "../../../../src/http/server/Server.js"
 import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
 import { serveRoutes } from "../../../support/server.js"
 import { tempDir } from "../../../support/sqlite.js"
-import { as, auditKey, auditKeyText, checkpointsIn, postgresStore } from "./fixtures.js"
+import { as, auditKey, auditKeyText } from "./fixtures.js"
 
 const acme = TenantId.make("acme")
 const globex = TenantId.make("globex")
@@ -36,8 +38,8 @@ class Fixture extends Context.Tag("test/audit/Server")<
 
 /**
  * The enterprise server with the audit middleware inside authentication and
- * the audit routes; the trail runs on its own pool over the same database,
- * its checkpoints in the un-prefixed artifact store of the data directory.
+ * the audit routes; alice and bob administer their tenants (the audit
+ * routes are for admins).
  */
 const Server = Layer.unwrapScoped(
   Effect.gen(function* () {
@@ -47,13 +49,8 @@ const Server = Layer.unwrapScoped(
       database: postgresOptions(database),
       dataPath,
       apiKeyPepper: Redacted.make(pepper),
-      auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!")
+      auditKey
     })
-    const audit = AuditTrail.layer(auditKey).pipe(
-      Layer.provide(checkpointsIn(path.join(dataPath, "artifacts"))),
-      Layer.provide(postgresStore(database))
-    )
-    const services = Layer.merge(enterprise, audit)
     return Layer.scoped(
       Fixture,
       Effect.gen(function* () {
@@ -63,16 +60,21 @@ const Server = Layer.unwrapScoped(
         const keyFor = (tenant: TenantId, username: string) =>
           Effect.gen(function* () {
             const principal = yield* (yield* Principals).create({ username, kind: "user" })
+            yield* (yield* Grants).grant({
+              grantee: { kind: "principal", principalId: principal.principalId },
+              resource: Resource.tenant,
+              role: "admin"
+            })
             const { key } = yield* (yield* ApiKeys).create({ principalId: principal.principalId, name: "test" })
             return Redacted.value(key)
           }).pipe(Effect.provideService(CurrentTenant, tenant))
         const routes = makeRoutesWith({ ui: false }, Layer.merge(auditingAfter(authentication), AuditRoutes))
         return {
-          url: yield* serveRoutes(routes, services),
+          url: yield* serveRoutes(routes, enterprise),
           keys: { alice: yield* keyFor(acme, "alice"), bob: yield* keyFor(globex, "bob") }
         }
       })
-    ).pipe(Layer.provideMerge(services))
+    ).pipe(Layer.provideMerge(enterprise))
   })
 )
 
@@ -144,8 +146,9 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       )
       assert.strictEqual(result.status, 200)
       assert.strictEqual(result.headers.get("x-request-id"), "req-create-1")
-      assert.strictEqual(entries.length, 1)
-      const [entry] = entries
+      const requests = entries.filter((e) => !e.action.startsWith("rbac."))
+      assert.strictEqual(requests.length, 1)
+      const [entry] = requests
       assert.strictEqual(entry?.principal, "alice")
       assert.strictEqual(entry?.tenantId, acme)
       assert.strictEqual(entry?.action, "mlflow.experiments.create")
@@ -159,6 +162,36 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       assert.strictEqual(detail.via, "api-key")
       assert.match(String(detail.principalId), /^p-[0-9a-f]{32}$/)
       assert.notInclude(JSON.stringify(entry), keys.alice)
+    })
+  )
+
+  it.effect("a creation records the creator's maintainer grant, with the request's id, before the request", () =>
+    Effect.gen(function* () {
+      const { url, keys } = yield* Fixture
+      const { result, entries } = yield* appended(
+        acme,
+        call(url, `${mlflow}/registered-models/create`, {
+          body: { name: `model-${randomUUID()}` },
+          headers: { ...bearer(keys.alice), "x-request-id": "req-model-1" }
+        })
+      )
+      assert.strictEqual(result.status, 200)
+      const name = (result.body.registered_model as { name: string }).name
+      assert.deepStrictEqual(
+        entries.map((e) => [e.action, e.resourceKind, e.resourceId, e.requestId]),
+        [
+          ["rbac.grant", "registered_model", name, "req-model-1"],
+          ["mlflow.registered-models.create", "registered_model", name, "req-model-1"]
+        ]
+      )
+      const grant = entries[0]
+      assert.isUndefined(grant?.beforeState)
+      assert.strictEqual(grant?.principal, "alice")
+      assert.include(JSON.parse(grant?.afterState ?? "{}"), {
+        role: "maintainer",
+        granteeKind: "principal",
+        granteeName: "alice"
+      })
     })
   )
 
@@ -273,7 +306,10 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       const id = String(created.body.experimentId)
       assert.deepStrictEqual(
         entries.map((e) => [e.action, e.resourceKind, e.resourceId, e.outcome]),
-        [["POST /api/v1/experiments", "experiment", id, "201"]]
+        [
+          ["rbac.grant", "experiment", id, "ok"],
+          ["POST /api/v1/experiments", "experiment", id, "201"]
+        ]
       )
       const renamed = yield* appended(
         acme,

@@ -71,17 +71,17 @@ describe("how an entry names a request", () => {
     )
     assert.deepStrictEqual(describe_("DELETE", `/api/2.0/mlflow/logged-models/${modelId}/tags/team`), [
       "mlflow.logged-models.delete-tag",
-      "logged-model",
+      "logged_model",
       modelId
     ])
     assert.deepStrictEqual(describe_("PATCH", `/api/2.0/mlflow/logged-models/${modelId}`), [
       "mlflow.logged-models.finalize",
-      "logged-model",
+      "logged_model",
       modelId
     ])
     assert.deepStrictEqual(describe_("DELETE", "/api/2.0/mlflow/registered-models/alias?name=churn&alias=prod"), [
       "mlflow.registered-models.delete-alias",
-      "registered-model",
+      "registered_model",
       "churn"
     ])
     assert.deepStrictEqual(
@@ -93,7 +93,7 @@ describe("how an entry names a request", () => {
           model_version: { name: "churn", version: "3" }
         }
       ),
-      ["mlflow.model-versions.create", "model-version", "churn/3"]
+      ["mlflow.model-versions.create", "model_version", "churn/3"]
     )
     assert.deepStrictEqual(describe_("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/my%20model.pkl"), [
       "mlflow-artifacts.upload",
@@ -120,9 +120,46 @@ describe("how an entry names a request", () => {
     ])
     assert.deepStrictEqual(describe_("PATCH", "/api/v1/models/versions", { name: "churn", version: "2" }), [
       "PATCH /api/v1/models/versions",
-      "model-version",
+      "model_version",
       "churn/2"
     ])
+  })
+
+  it("admin API writes name their collection's resource by position; a new key by its id, never its secret", () => {
+    const principal = `p-${"a".repeat(32)}`
+    assert.deepStrictEqual(describe_("POST", `/api/v1/admin/users/${principal}/disable`), [
+      "POST /api/v1/admin/users/:id/disable",
+      "principal",
+      principal
+    ])
+    assert.deepStrictEqual(describe_("DELETE", "/api/v1/admin/groups/ml%20platform/members/alice"), [
+      "DELETE /api/v1/admin/groups/:id/members/:member",
+      "group",
+      "ml platform"
+    ])
+    assert.deepStrictEqual(
+      describe_(
+        "POST",
+        "/api/v1/admin/keys",
+        { principal: "trainer", name: "nightly" },
+        { apiKey: { keyId: "0123456789abcdef" }, key: "mlk_0123456789abcdef_secret" }
+      ),
+      ["POST /api/v1/admin/keys", "api_key", "0123456789abcdef"]
+    )
+    assert.deepStrictEqual(describe_("DELETE", "/api/v1/me/keys/0123456789abcdef"), [
+      "DELETE /api/v1/me/keys/:id",
+      "api_key",
+      "0123456789abcdef"
+    ])
+    assert.deepStrictEqual(describe_("POST", "/api/v1/admin/tenants", { tenantId: "acme" }), [
+      "POST /api/v1/admin/tenants",
+      "tenant",
+      "acme"
+    ])
+    assert.deepStrictEqual(
+      describe_("PUT", "/api/v1/admin/grants", { group: "ml", resourceKind: "experiment", resourceId: "7" }),
+      ["PUT /api/v1/admin/grants", "grant", "experiment:7"]
+    )
   })
 
   it("only ids are taken from a large body's start", () => {

@@ -54,7 +54,7 @@ const contract = (name: string, backend: Layer.Layer<AuditTrail, unknown>) =>
       Effect.gen(function* () {
         const t = yield* trail
         yield* appendMany("c-query", 3)
-        yield* t.append(record(4, { principal: "bob", action: "rbac.grant", resourceKind: "registered-model" }))
+        yield* t.append(record(4, { principal: "bob", action: "rbac.grant", resourceKind: "registered_model" }))
         yield* t.append(record(5, { requestId: "req-5" }))
         const all = yield* t.query({})
         assert.deepStrictEqual(
