@@ -18,7 +18,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { ConfigProvider, Effect } from "effect"
 import { runCli } from "../src/cli/main.js"
 import { adminStatements, createAppRole, startPostgres, withDatabase } from "../test/support/embeddedPostgres.js"
-import { freePort } from "../test/support/serverProcess.js"
+import { freePort } from "../test/support/freePort.js"
 import type { Figure } from "./report.js"
 import { agent, ingest, post } from "./support/loadClient.js"
 

@@ -20,6 +20,7 @@ import { Principals } from "../src/enterprise/auth/principals/Principals.js"
 import { Authorizer, defaultRoleConfig } from "../src/enterprise/auth/rbac/Authorizer.js"
 import { Grants } from "../src/enterprise/auth/rbac/Grants.js"
 import { layerRbac } from "../src/enterprise/auth/rbac/layerRbac.js"
+import { makeSqlSamlCaches } from "../src/enterprise/auth/saml/sqlCaches.js"
 import { RbacMlflowRoutes } from "../src/enterprise/auth/rbac/mlflowRoutes.js"
 import type { Role } from "../src/enterprise/auth/rbac/model.js"
 import { makeSessionAuthenticator } from "../src/enterprise/auth/session/authenticator.js"
@@ -42,7 +43,9 @@ import { auditingAfter } from "../src/enterprise/security/audit/http.js"
 import { AuditRoutes } from "../src/enterprise/security/audit/routes.js"
 import { layerAuditedGrants } from "../src/enterprise/security/audit/grants.js"
 import { layerTenantArtifacts } from "../src/enterprise/tenancy/artifacts.js"
+import { layerMlflowDefaultExperiment } from "../src/enterprise/tenancy/defaultExperiment.js"
 import { Tenants } from "../src/enterprise/tenancy/Tenants.js"
+import type { MlflowDefaultExperiment } from "../src/http/mlflow/defaultExperiment.js"
 import { makeServerLayerWith, type ServerOptions } from "../src/http/server/Server.js"
 import { TenantId } from "../src/core/context.js"
 import type { CoreServices, LogFormat } from "./Basic.js"
@@ -76,6 +79,7 @@ export type EnterpriseServices =
   | Grants
   | Authorizer
   | EnterpriseHttp
+  | MlflowDefaultExperiment
 
 /** Options of {@link makeEnterpriseLayer}. */
 export interface EnterpriseOptions {
@@ -186,7 +190,26 @@ export const makeEnterpriseLayer = (
       return Authenticator.firstOf([yield* makeApiKeyAuthenticator, ...bearer, yield* makeSessionAuthenticator])
     })
   ).pipe(Layer.provide(Keys), Layer.provide(PrincipalsLive), Layer.provide(TenantsLive), Layer.provide(SessionsLive))
+  const Http = Layer.effect(
+    EnterpriseHttp,
+    Effect.gen(function* () {
+      // SAML's single-use ids live in the database: any replica can finish a login another began, and none
+      // accepts a response another already has.
+      const samlCaches =
+        sso.saml === undefined
+          ? {}
+          : yield* makeSqlSamlCaches({
+              requestTtlMs: Duration.toMillis(sso.samlOptions?.requestTtl ?? Duration.minutes(30))
+            })
+      return {
+        sso: { ...sso, samlOptions: { ...samlCaches, ...sso.samlOptions } },
+        rateLimits: options.rateLimits ?? defaultRateLimitConfig,
+        operatorTenant: options.operatorTenant ?? TenantId.make("default")
+      }
+    })
+  ).pipe(Layer.provide(Sql))
   return Layer.mergeAll(
+    layerMlflowDefaultExperiment.pipe(Layer.provide(Sql)),
     Guarded,
     GrantsLive,
     AuthorizerLive,
@@ -198,11 +221,7 @@ export const makeEnterpriseLayer = (
     Auth,
     RateLimiter.layerMemory,
     Audit,
-    Layer.succeed(EnterpriseHttp, {
-      sso,
-      rateLimits: options.rateLimits ?? defaultRateLimitConfig,
-      operatorTenant: options.operatorTenant ?? TenantId.make("default")
-    }),
+    Http,
     options.logFormat === "json" ? Logger.json : Logger.logFmt
   )
 }
@@ -298,6 +317,7 @@ export { Group, PrincipalId, PrincipalRecord } from "../src/enterprise/auth/prin
 export { Principals } from "../src/enterprise/auth/principals/Principals.js"
 export { type SamlConfig, samlConfig } from "../src/enterprise/auth/saml/config.js"
 export { makeSamlServiceProvider } from "../src/enterprise/auth/saml/serviceProvider.js"
+export { makeSqlSamlCaches } from "../src/enterprise/auth/saml/sqlCaches.js"
 export { Sessions } from "../src/enterprise/auth/session/Sessions.js"
 export {
   AdminRoutes,
@@ -316,5 +336,6 @@ export { AuditTrail } from "../src/enterprise/security/audit/AuditTrail.js"
 export { RateLimiter } from "../src/enterprise/security/rateLimit/RateLimiter.js"
 export { rateLimitingWith } from "../src/enterprise/security/rateLimit/middleware.js"
 export { tenantPrefixed } from "../src/enterprise/tenancy/artifacts.js"
+export { layerMlflowDefaultExperiment } from "../src/enterprise/tenancy/defaultExperiment.js"
 export { Tenant, TenantAlreadyExists, TenantNotFound } from "../src/enterprise/tenancy/model.js"
 export { Tenants } from "../src/enterprise/tenancy/Tenants.js"

@@ -3,6 +3,7 @@ import { Deferred, Duration, Effect, Schedule, type Scope } from "effect"
 import type { Forbidden, InvalidArgument, LimitExceeded } from "../core/errors.js"
 import type { RunNotActive, RunNotFound } from "../core/tracking/errors.js"
 import type { MetricInput, RunId } from "../core/tracking/model.js"
+import { honouringRetryAfter } from "./retryAfter.js"
 
 /** What the server can refuse a batch for; anything else is retried. */
 export type BatchRejection = RunNotFound | RunNotActive | InvalidArgument | LimitExceeded | Forbidden
@@ -45,11 +46,10 @@ export interface MetricBuffer {
 // A rough per-point memory cost: the key's UTF-16 chars plus the object and three numbers.
 const pointBytes = (point: MetricInput): number => point.key.length * 2 + 64
 
-// Retries back off exponentially up to 5 seconds and go on until the layer closes:
-// an outage delays points, it does not drop them.
-const sendRetry = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.union(Schedule.spaced("5 seconds")),
-  Schedule.jittered
+// Retries back off exponentially up to 5 seconds (or as long as a 429's `Retry-After` asks) and go
+// on until the layer closes: an outage delays points, it does not drop them.
+const sendRetry = honouringRetryAfter(
+  Schedule.exponential("100 millis", 2).pipe(Schedule.union(Schedule.spaced("5 seconds")), Schedule.jittered)
 )
 
 /**

@@ -6,6 +6,7 @@ import { InvalidArgument } from "../core/errors.js"
 import { IdentityHeaders } from "../http/api/identity.js"
 import { MlopsApi } from "../http/api/Api.js"
 import { fieldPath } from "../http/api/wire.js"
+import { honouringRetryAfter } from "./retryAfter.js"
 
 /** Failures of the transport rather than of the service: network, unexpected statuses, undecodable bodies. */
 export type TransportError = HttpClientError.HttpClientError | HttpApiError.HttpApiDecodeError | ParseResult.ParseError
@@ -58,8 +59,13 @@ export interface RemoteConnection {
   readonly token?: string
 }
 
-/** Retries for ordinary calls: transient failures (network, 408/429/5xx), a few times with backoff. */
-const callRetry = Schedule.exponential("100 millis", 2).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
+/**
+ * Retries for ordinary calls: transient failures (network, 408/429/5xx), a
+ * few times with backoff, never sooner than a `Retry-After` asks.
+ */
+const callRetry = honouringRetryAfter(
+  Schedule.exponential("100 millis", 2).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
+)
 
 /**
  * The `HttpClient` every remote call goes through: the bearer token, and the

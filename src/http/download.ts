@@ -1,6 +1,6 @@
-import { HttpServerResponse } from "@effect/platform"
 import { Effect, Stream } from "effect"
 import type { ArtifactStoreShape } from "../core/artifacts/ArtifactStore.js"
+import { streamResponse } from "./streamResponse.js"
 
 /** Extensions MLflow serves as text (`mlflow.utils.mime_type_utils`), plus the files MLflow names without one. */
 const textExtensions = new Set([
@@ -94,11 +94,11 @@ const securityHeaders = {
  * A missing file fails before any byte is sent.
  */
 export const artifactDownload = (store: ArtifactStoreShape, path: string, mode: "attachment" | "auto") =>
-  Effect.map(store.stat(path), (info) => {
+  Effect.flatMap(store.stat(path), (info) => {
     const fileName = info.path.slice(info.path.lastIndexOf("/") + 1)
     const type = artifactType(fileName)
     const kind = mode === "auto" && type.inline ? "inline" : "attachment"
-    return HttpServerResponse.stream(store.get(path).pipe(Stream.orDie), {
+    return streamResponse(store.get(path).pipe(Stream.orDie), {
       contentType: type.contentType,
       contentLength: info.size,
       headers: { ...securityHeaders, "content-disposition": disposition(kind, fileName) }

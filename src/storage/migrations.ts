@@ -513,6 +513,21 @@ const authorization = run((t) => [
     : [])
 ])
 
+// Single-use ids of single sign-on, shared by every replica: SAML assertions
+// already accepted (replay) and AuthnRequests issued (InResponseTo). They
+// precede any tenant, so the table has none.
+const ssoNonces = run((t) => [
+  `CREATE TABLE sso_nonces (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    value TEXT,
+    created_at ${t.int} NOT NULL,
+    expires_at ${t.int} NOT NULL,
+    PRIMARY KEY (kind, id)
+  )`,
+  "CREATE INDEX sso_nonces_by_expiry ON sso_nonces (expires_at)"
+])
+
 /**
  * The migrations, keyed as `@effect/sql`'s `Migrator.fromRecord` expects
  * (`<id>_<name>`). Append only: never edit a migration that has shipped.
@@ -524,8 +539,9 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   "4_logged_models": loggedModels,
   "5_tenancy": tenancy,
   "6_identities": identities,
-  "7_authorization": authorization
+  "7_authorization": authorization,
+  "8_sso_nonces": ssoNonces
 }
 
 /** The highest schema version this release knows. */
-export const latestSchemaVersion = 7
+export const latestSchemaVersion = 8

@@ -1,7 +1,7 @@
-import * as net from "node:net"
 import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Schedule } from "effect"
+import { freePort } from "../support/freePort.js"
 import { tempDir } from "../support/sqlite.js"
 import { startBasicServer } from "../support/server.js"
 import { cli, cliOk } from "./harness.js"
@@ -30,16 +30,6 @@ describe("effect-mlops against a running server (--url)", () => {
       assert.strictEqual(result.stderr.trim(), `error: run ${missing} does not exist`)
     })
   )
-})
-
-// A port that was free a moment ago; the server command takes a fixed port.
-const freePort = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
 })
 
 const healthy = (url: string) =>

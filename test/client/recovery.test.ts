@@ -1,11 +1,12 @@
 import * as path from "node:path"
+import { freePort } from "../support/freePort.js"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { makeBasicLayer } from "../../layers/Basic.js"
 import { RemoteLayer, RemoteSession } from "../../src/client/RemoteLayer.js"
 import { ExperimentTracker } from "../../src/core/tracking/ExperimentTracker.js"
 import { tempDir } from "../support/sqlite.js"
-import { freePort, spawnServer } from "../support/serverProcess.js"
+import { spawnServer } from "../support/serverProcess.js"
 
 const points = 20_000
 

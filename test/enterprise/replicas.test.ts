@@ -1,8 +1,9 @@
 import { assert, describe, it, layer } from "@effect/vitest"
+import { freePort } from "../support/freePort.js"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { type CliResult, cli, cliOk } from "../cli/harness.js"
 import { databaseUrl, freshDatabase } from "../support/postgres.js"
-import { freePort, spawnServer } from "../support/serverProcess.js"
+import { spawnServer } from "../support/serverProcess.js"
 import { tempDir } from "../support/sqlite.js"
 
 /*

@@ -3,6 +3,7 @@
  * project outside the repository, type-checked and run from its documented
  * entry points only.
  */
+import { freePort } from "../support/freePort.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import { builtinModules } from "node:module"
@@ -11,7 +12,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { type ProcessResult, runOrThrow, runProcess } from "../support/process.js"
-import { freePort, spawnServer } from "../support/serverProcess.js"
+import { spawnServer } from "../support/serverProcess.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const consumerFixture = fileURLToPath(new URL("./consumer/main.ts", import.meta.url))

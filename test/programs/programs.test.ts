@@ -2,6 +2,7 @@
  * The runnable programs, run as a user runs them (a Node process with tsx),
  * then the data they left behind read back through the public API.
  */
+import { freePort } from "../support/freePort.js"
 import { afterAll, assert, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import {
@@ -19,7 +20,6 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { type ProcessResult, runProcess } from "../support/process.js"
-import { freePort } from "../support/serverProcess.js"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const timeout = 240_000

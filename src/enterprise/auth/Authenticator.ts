@@ -1,6 +1,6 @@
 import { Context, Effect, Option, Schema } from "effect"
 import { TenantId } from "../../core/context.js"
-import { Unauthenticated } from "./identity.js"
+import { type CsrfRejected, Unauthenticated } from "./identity.js"
 import { PrincipalId, PrincipalKind } from "./principals/model.js"
 
 /** Who an authenticated request acts as: the principal, its tenant and its groups. */
@@ -31,9 +31,12 @@ export interface AuthenticatorShape {
   /**
    * The caller proven by the request's credentials. None when the request
    * carries no credential this authenticator understands (another may);
-   * `Unauthenticated` when it carries one that fails.
+   * `Unauthenticated` when it carries one that fails; `CsrfRejected` when a
+   * session's state-changing request lacks its anti-forgery token.
    */
-  readonly authenticate: (headers: RequestHeaders) => Effect.Effect<Option.Option<Caller>, Unauthenticated>
+  readonly authenticate: (
+    headers: RequestHeaders
+  ) => Effect.Effect<Option.Option<Caller>, Unauthenticated | CsrfRejected>
 }
 
 /**

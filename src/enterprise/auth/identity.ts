@@ -32,3 +32,12 @@ export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unau
   message: Schema.String,
   reason: Schema.optional(Schema.String)
 }) {}
+
+/**
+ * A state-changing request came with a valid browser session but without
+ * the session's anti-forgery token (`x-csrf-token`): the caller is known,
+ * the request is refused (HTTP 403), as it may be forged by another site.
+ */
+export class CsrfRejected extends Schema.TaggedError<CsrfRejected>()("CsrfRejected", {
+  message: Schema.String
+}) {}

@@ -3,6 +3,13 @@ import { Effect, Either, Option } from "effect"
 import { CurrentPrincipal, CurrentTenant, Principal } from "../../core/context.js"
 import { Authenticator, CurrentCaller } from "../auth/Authenticator.js"
 
+/**
+ * Paths that serve data, whatever their prefix: the API, and MLflow's
+ * artifact download at the root (`/get-artifact`, `/model-versions/get-artifact`).
+ */
+const isApiPath = (path: string): boolean =>
+  path.startsWith("/api/") || path.startsWith("/ajax-api/") || path.endsWith("/get-artifact")
+
 /** Paths anyone may read: probes, the API's description, the web UI's files and the sign-in routes. */
 const isPublic = (path: string): boolean =>
   path === "/healthz" ||
@@ -11,19 +18,27 @@ const isPublic = (path: string): boolean =>
   path === "/openapi.json" ||
   path === "/docs" ||
   path.startsWith("/auth/") ||
-  !(path.startsWith("/api/") || path.startsWith("/ajax-api/"))
+  !isApiPath(path)
 
 const isMlflowPath = (path: string): boolean =>
-  path.startsWith("/api/2.0/") || path.startsWith("/ajax-api/2.0/") || path.startsWith("/api/3.0/")
+  path.startsWith("/api/2.0/") ||
+  path.startsWith("/ajax-api/2.0/") ||
+  path.startsWith("/api/3.0/") ||
+  path.endsWith("/get-artifact")
 
 /** MLflow clients read `error_code`; the native API's clients read tagged errors. */
-const refuse = (path: string, status: 401 | 403, message: string, resource = "") =>
+const refuse = (
+  path: string,
+  status: 401 | 403,
+  message: string,
+  refused: { readonly action: string; readonly resource: string } = { action: "", resource: "" }
+) =>
   HttpServerResponse.unsafeJson(
     isMlflowPath(path)
       ? { error_code: status === 401 ? "UNAUTHENTICATED" : "PERMISSION_DENIED", message }
       : status === 401
         ? { _tag: "Unauthenticated", message }
-        : { _tag: "Forbidden", action: "use workspace", resource, message },
+        : { _tag: "Forbidden", ...refused, message },
     {
       status,
       headers: status === 401 ? { "www-authenticate": 'Bearer realm="effect-mlops", Basic realm="effect-mlops"' } : {}
@@ -52,16 +67,23 @@ export const authentication = HttpLayerRouter.middleware(
         if (isPublic(path)) return yield* app
         const outcome = yield* Effect.either(authenticator.authenticate(request.headers))
         if (Either.isLeft(outcome)) {
+          const error = outcome.left
+          if (error._tag === "CsrfRejected") {
+            return refuse(path, 403, error.message, { action: "change state without the CSRF token", resource: "" })
+          }
           yield* Effect.logInfo("authentication refused").pipe(
-            Effect.annotateLogs({ path, reason: outcome.left.reason ?? outcome.left.message })
+            Effect.annotateLogs({ path, reason: error.reason ?? error.message })
           )
-          return refuse(path, 401, outcome.left.message)
+          return refuse(path, 401, error.message)
         }
         if (Option.isNone(outcome.right)) return refuse(path, 401, "authentication required")
         const caller = outcome.right.value
         const workspace = request.headers[workspaceHeader]
         if (workspace !== undefined && workspace !== "" && workspace !== caller.tenantId) {
-          return refuse(path, 403, `the caller does not belong to workspace "${workspace}"`, `tenant:${workspace}`)
+          return refuse(path, 403, `the caller does not belong to workspace "${workspace}"`, {
+            action: "use workspace",
+            resource: `tenant:${workspace}`
+          })
         }
         return yield* app.pipe(
           Effect.provideService(CurrentTenant, caller.tenantId),

@@ -1,6 +1,7 @@
 import { HttpLayerRouter, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, type Schema } from "effect"
 import { type CoreError, fromCoreError, MlflowApiError } from "./errors.js"
+import { resolveDefaultExperiment } from "./defaultExperiment.js"
 import { decoder, requestMessage } from "./request.js"
 import type { Json } from "./wire.js"
 
@@ -95,6 +96,7 @@ export const endpoint = <A, I>(
   const handler = Effect.flatMap(HttpServerRequest.HttpServerRequest, (httpRequest) =>
     requestMessage(httpRequest).pipe(
       Effect.flatMap(withPathParams),
+      Effect.flatMap(resolveDefaultExperiment),
       Effect.flatMap(decode),
       Effect.flatMap((message) => handle(message, httpRequest)),
       Effect.map(ok),

@@ -3,6 +3,7 @@ import { Deferred, Duration, Effect, Either, Layer, Schedule, Schema, Stream } f
 import { Forbidden } from "../../core/errors.js"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { Run, RunId } from "../../core/tracking/model.js"
+import { streamResponse } from "../streamResponse.js"
 
 /** How often an open stream looks at its run. */
 const pollEvery = Duration.seconds(1)
@@ -68,7 +69,7 @@ export const RunEventsRoutes = Layer.unwrapScoped(
           ? json(403, encodeForbidden(found.left))
           : json(404, { _tag: "RunNotFound", runId: runId.right })
       }
-      return HttpServerResponse.stream(events(runId.right), {
+      return yield* streamResponse(events(runId.right), {
         contentType: "text/event-stream",
         headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
       })

@@ -6,6 +6,8 @@ import { makeEnterpriseLayer } from "../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../../src/core/context.js"
 import { ApiKeys } from "../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { Principals } from "../../../src/enterprise/auth/principals/Principals.js"
+import { Grants } from "../../../src/enterprise/auth/rbac/Grants.js"
+import { Resource, type Role } from "../../../src/enterprise/auth/rbac/model.js"
 import { authentication } from "../../../src/enterprise/http/authentication.js"
 import { Tenants } from "../../../src/enterprise/tenancy/Tenants.js"
 import { makeRoutesWith } from "../../../src/http/server/Server.js"
@@ -65,6 +67,15 @@ const Server = Layer.unwrapScoped(
             })
             return Redacted.value(key)
           }).pipe(Effect.provideService(CurrentTenant, tenant))
+        const grantTenantRole = (tenant: TenantId, username: string, role: Role) =>
+          Effect.gen(function* () {
+            const principal = yield* principals.findByUsername(username)
+            yield* (yield* Grants).grant({
+              grantee: { kind: "principal", principalId: principal.principalId },
+              resource: Resource.tenant,
+              role
+            })
+          }).pipe(Effect.provideService(CurrentTenant, tenant))
         const revoked = yield* keyFor(acme, "alice", "user")
         yield* apiKeys.revoke(revoked.slice(4, 20)).pipe(Effect.provideService(CurrentTenant, acme))
         const expiring = yield* keyFor(acme, "alice", "user", Date.now() + 300)
@@ -75,7 +86,9 @@ const Server = Layer.unwrapScoped(
           keys: {
             alice: yield* keyFor(acme, "alice", "user"),
             bob: yield* keyFor(globex, "bob", "user"),
-            trainer: yield* keyFor(acme, "trainer", "service_account"),
+            trainer: yield* keyFor(acme, "trainer", "service_account").pipe(
+              Effect.tap(() => grantTenantRole(acme, "trainer", "editor"))
+            ),
             revoked,
             expired: expiring
           }
@@ -227,6 +240,34 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
       )
       const ids = defaults.map((d) => (d.body.experiment as { experiment_id: string }).experiment_id)
       assert.strictEqual(new Set(ids).size, 2)
+    })
+  )
+
+  it.effect("MLflow's experiment \"0\" is the caller's tenant's own Default experiment", () =>
+    Effect.gen(function* () {
+      const { url, keys } = yield* Fixture
+      const byName = yield* call(url, `${mlflow}/experiments/get-by-name?experiment_name=Default`, {
+        headers: bearer(keys.trainer)
+      })
+      const acmeDefault = (byName.body.experiment as { experiment_id: string }).experiment_id
+      assert.notStrictEqual(acmeDefault, "0")
+      const zero = yield* call(url, `${mlflow}/experiments/get?experiment_id=0`, { headers: bearer(keys.trainer) })
+      assert.strictEqual((zero.body.experiment as { experiment_id: string }).experiment_id, acmeDefault)
+      const run = yield* call(url, `${mlflow}/runs/create`, {
+        body: { experiment_id: "0", run_name: "fallback" },
+        headers: bearer(keys.trainer)
+      })
+      assert.strictEqual(run.status, 200)
+      const info = (run.body.run as { info: { experiment_id: string; run_id: string } }).info
+      assert.strictEqual(info.experiment_id, acmeDefault)
+      const found = yield* call(url, `${mlflow}/runs/search`, {
+        body: { experiment_ids: ["0"], filter: "attributes.run_name = 'fallback'" },
+        headers: bearer(keys.trainer)
+      })
+      assert.deepStrictEqual(
+        (found.body.runs as ReadonlyArray<{ info: { run_id: string } }>).map((r) => r.info.run_id),
+        [info.run_id]
+      )
     })
   )
 

@@ -1,9 +1,10 @@
 import * as fs from "node:fs"
+import { freePort } from "../../support/freePort.js"
 import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { tempDir } from "../../support/sqlite.js"
-import { freePort, spawnServer } from "../../support/serverProcess.js"
+import { spawnServer } from "../../support/serverProcess.js"
 
 /** A request body that trickles out over `ms`, so the request is in flight when the server is stopped. */
 const slowBody = (chunks: number, ms: number) =>

@@ -3,7 +3,7 @@ import { HttpServerRequest } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { CurrentTenant } from "../../../core/context.js"
 import { type AuthenticatorShape, Caller, type RequestHeaders } from "../Authenticator.js"
-import { Unauthenticated } from "../identity.js"
+import { CsrfRejected, Unauthenticated } from "../identity.js"
 import type { PrincipalRecord } from "../principals/model.js"
 import { Principals, type PrincipalsShape } from "../principals/Principals.js"
 import { csrfHeader, isSafeMethod } from "./cookies.js"
@@ -75,10 +75,7 @@ export const makeSessionAuthenticator: Effect.Effect<AuthenticatorShape, never, 
       if (Option.isNone(found)) return Option.none<Caller>()
       const session = found.value
       if (!isSafeMethod(yield* requestMethod) && !csrfMatches(session, headers)) {
-        return yield* new Unauthenticated({
-          message: "missing or wrong x-csrf-token header",
-          reason: "CSRF token missing or not the session's"
-        })
+        return yield* new CsrfRejected({ message: "missing or wrong x-csrf-token header" })
       }
       const { principal, groups } = yield* principalOfSession(principals, session)
       return Option.some(

@@ -49,7 +49,7 @@ layer(Services)("API key authenticator's cache", (it) => {
       yield* (yield* Principals)
         .setDisabled(principal.principalId, true)
         .pipe(Effect.provideService(CurrentTenant, acme))
-      assert.strictEqual((yield* Effect.flip(authenticate)).reason, "principal disabled")
+      assert.deepInclude(yield* Effect.flip(authenticate), { _tag: "Unauthenticated", reason: "principal disabled" })
     })
   )
 

@@ -8,7 +8,7 @@
  */
 import { createServer } from "node:http"
 import * as http from "node:http"
-import * as net from "node:net"
+import type * as net from "node:net"
 import { HttpLayerRouter } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
@@ -40,6 +40,7 @@ import { authentication } from "../../../../src/enterprise/http/authentication.j
 import { makeSsoRoutes } from "../../../../src/enterprise/http/sso/SsoRoutes.js"
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
 import { makeRoutesWith } from "../../../../src/http/server/Server.js"
+import { freePort } from "../../../support/freePort.js"
 import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
 import { tempDir } from "../../../support/sqlite.js"
 import { type TestProvider, testProvider } from "../../auth/oidc/provider.js"
@@ -97,18 +98,6 @@ export class SsoFixture extends Context.Tag("test/SsoFixture")<
     readonly saml: SamlIdpServer
   }
 >() {}
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))
-      )
-    })
-  })
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -208,7 +197,7 @@ export const makeSsoServer = (options: SsoServerOptions = {}) =>
     Effect.gen(function* () {
       const database = yield* freshDatabase
       const dataPath = yield* tempDir("sso-server")
-      const port = yield* Effect.promise(freePort)
+      const port = yield* freePort
       const origin = `http://127.0.0.1:${port}`
       const oidc = yield* testProvider({
         client: { redirectUris: [`${origin}/auth/oidc/callback`] },

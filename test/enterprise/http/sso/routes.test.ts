@@ -9,7 +9,7 @@ import { makeSsoRoutes, type SsoOptions } from "../../../../src/enterprise/http/
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
 import { serveRoutes } from "../../../support/server.js"
 import { request } from "./client.js"
-import { freePort } from "./fixture.js"
+import { freePort } from "../../../support/freePort.js"
 
 /** The SSO routes alone, over services these tests never reach. */
 const serveSso = (options: SsoOptions) =>
@@ -58,7 +58,7 @@ describe("SsoRoutes", () => {
   it.scopedLive("an unreachable OpenID Provider is a 502 page, not a bare 500", () =>
     Effect.gen(function* () {
       // A port that was free a moment ago: nobody listens there.
-      const closed = yield* Effect.promise(freePort)
+      const closed = yield* freePort
       const url = yield* serveSso({
         oidc: providerAt(`http://127.0.0.1:${closed}`),
         oidcLogin: { httpTimeout: Duration.seconds(2) }

@@ -311,15 +311,16 @@ layer(Server, { timeout: 180_000, excludeTestServices: true })("single sign-on f
         { "x-csrf-token": "A".repeat(43) }
       ]) {
         const refused = yield* searchExperiments(cookies, headers)
-        assert.strictEqual(refused.status, 401, JSON.stringify(headers))
+        assert.strictEqual(refused.status, 403, JSON.stringify(headers))
+        assert.include(refused.text, "x-csrf-token")
       }
       // The token of another session does not fit this one.
       const other = yield* signInOidc("bob")
       const crossed = yield* searchExperiments(cookies, { "x-csrf-token": other.csrf })
-      assert.strictEqual(crossed.status, 401)
+      assert.strictEqual(crossed.status, 403)
       // The CSRF cookie alone proves nothing: the header must carry it.
       const cookieOnly = yield* searchExperiments({ ...cookies, mlops_csrf: csrf })
-      assert.strictEqual(cookieOnly.status, 401)
+      assert.strictEqual(cookieOnly.status, 403)
     })
   )
 
