@@ -38,8 +38,9 @@ export interface AuditTrailShape {
  * with a server-side secret so someone with access to the database alone
  * can neither forge nor recompute entries, and each chain's head
  * checkpointed outside the table ({@link AuditCheckpoints}) so deleting the
- * newest entries shows too. The SQL trail checkpoints in the background,
- * within one checkpoint write of each commit (see `sql.ts`).
+ * newest entries shows too. The SQL trail checkpoints in the background, a
+ * few times a second at most, so a checkpoint may lag the newest commits by
+ * 250 ms and a write or two (see `checkpointInterval` in `sql.ts`).
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Cause, Clock, Deferred, Effect, Exit, FiberRef, HashMap, Option, Queue, type Redacted } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberRef, HashMap, Option, Queue, type Redacted } from "effect"
 import { CurrentTenant, type TenantId } from "../../../core/context.js"
 import { withWriteTransaction } from "../../../storage/transaction.js"
 import { AuditCheckpoints } from "./AuditCheckpoints.js"
@@ -25,6 +25,26 @@ const verifyPageSize = 1000
 const maxBatch = 200
 
 /**
+ * How long the checkpoint writer rests after a write before the next one;
+ * appends committed meanwhile share that next write, of the newest head.
+ * Writing after every append kept the writer busy without pause under
+ * sequential ingest (a checkpoint — read, compare, fsynced write — took
+ * 30–70 ms there, longer than a request, and ~10 ms of the server's CPU),
+ * which slowed 1-client `log-batch` ingest by a fifth to a third; resting
+ * caps it at a few writes a second whatever the load.
+ *
+ * The trade: a checkpoint lags the chain by up to this interval plus a
+ * write or two, so entries committed that recently before a crash (or a
+ * `kill -9`, which skips the final write) may be absent from the
+ * checkpoint, and deleting them afterwards would go unnoticed. That is
+ * acceptable because `verify` takes the checkpoint as a lower bound of the
+ * chain (the chain must reach the checkpointed entry, and may run past it):
+ * a lagging checkpoint still catches the deletion of every older entry, and
+ * never raises a false alarm.
+ */
+export const checkpointInterval: Duration.Duration = Duration.millis(250)
+
+/**
  * The audit trail over SQL (`audit_log`, SQLite and PostgreSQL).
  *
  * Appends are serialised per tenant so each chain stays one gap-free line:
@@ -41,14 +61,14 @@ const maxBatch = 200
  * Head checkpoints are written by a background fiber, not by `append`: a
  * durable write to the local artifact store (two fsyncs and two renames)
  * cost ~25 ms on the test machine, against ~5 ms for the append itself, and
- * every write request appends. The writer follows the heads as fast as the
- * store takes them: after each batch commits it wakes, and it writes each
- * tenant's newest entry *this process appended* — its sequence number and
- * hash from memory, never the table's head, so rows deleted in between
- * cannot be laundered into the checkpoint. Appends that commit while a
- * write is in flight share the next one. A checkpoint is only replaced by a
- * newer one. The window in which deleting the newest rows goes unnoticed is
- * one checkpoint write after their commit; closing the layer writes the
+ * every write request appends. The writer wakes after each batch commits and
+ * writes each tenant's newest entry *this process appended* — its sequence
+ * number and hash from memory, never the table's head, so rows deleted in
+ * between cannot be laundered into the checkpoint — then rests for
+ * {@link checkpointInterval} before it writes again, so however fast a
+ * tenant appends its checkpoint is written a few times a second, always
+ * with the newest head (see there for why, and for the window this leaves).
+ * A checkpoint is only replaced by a newer one. Closing the layer writes the
  * last heads, and `verify` writes this process's pending head first.
  */
 export const makeSql = (key: Redacted.Redacted<string>) =>
@@ -179,7 +199,8 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
         )
     }
 
-    // The background writer: woken by each append, it checkpoints every tenant that has moved on.
+    // The background writer: woken by appends, it checkpoints every tenant that has moved on, then
+    // rests; the wakes of appends committed meanwhile collapse into one (a sliding queue of one).
     const wake = yield* Queue.sliding<void>(1)
     const checkpointAll = Effect.suspend(() =>
       Effect.forEach(
@@ -188,7 +209,11 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
         { concurrency: 4, discard: true }
       )
     )
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(wake), checkpointAll)))
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Queue.take(wake).pipe(Effect.zipRight(checkpointAll), Effect.zipRight(Effect.sleep(checkpointInterval)))
+      )
+    )
     // Runs before the writer is interrupted (finalizers run in reverse order): the last heads are written.
     yield* Effect.addFinalizer(() => checkpointAll)
 
