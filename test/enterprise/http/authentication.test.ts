@@ -1,8 +1,8 @@
+import { freshEnterprise } from "../../support/enterprise.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
-import { makeEnterpriseLayer } from "../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../../src/core/context.js"
 import { ApiKeys } from "../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { Principals } from "../../../src/enterprise/auth/principals/Principals.js"
@@ -11,9 +11,7 @@ import { Resource, type Role } from "../../../src/enterprise/auth/rbac/model.js"
 import { authentication } from "../../../src/enterprise/http/authentication.js"
 import { Tenants } from "../../../src/enterprise/tenancy/Tenants.js"
 import { makeRoutesWith } from "../../../src/http/server/Server.js"
-import { databaseUrl, freshDatabase } from "../../support/postgres.js"
 import { serveRoutes } from "../../support/server.js"
-import { tempDir } from "../../support/sqlite.js"
 
 /** The running server, its data directory, and a key per principal of two tenants. */
 class Fixture extends Context.Tag("test/EnterpriseServer")<
@@ -36,17 +34,7 @@ const globex = TenantId.make("globex")
 
 const Server = Layer.unwrapScoped(
   Effect.gen(function* () {
-    const database = yield* freshDatabase
-    const dataPath = yield* tempDir("enterprise-server")
-    const services = makeEnterpriseLayer({
-      database: {
-        url: Redacted.make(databaseUrl(database, "app")),
-        adminUrl: Redacted.make(databaseUrl(database, "admin"))
-      },
-      dataPath,
-      apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters"),
-      auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!")
-    })
+    const { dataPath, layer: services } = yield* freshEnterprise("enterprise-server")
     return Layer.scoped(
       Fixture,
       Effect.gen(function* () {

@@ -1,5 +1,5 @@
+import { freshEnterprise, noRateLimits } from "../../../support/enterprise.js"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { makeEnterpriseLayer } from "../../../../layers/Enterprise.js"
 import { CurrentPrincipal, CurrentTenant, Principal, TenantId } from "../../../../src/core/context.js"
 import { ApiKeys } from "../../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { type Authenticator, Caller, CurrentCaller } from "../../../../src/enterprise/auth/Authenticator.js"
@@ -9,12 +9,9 @@ import type { Authorizer } from "../../../../src/enterprise/auth/rbac/Authorizer
 import type { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
 import type { Role } from "../../../../src/enterprise/auth/rbac/model.js"
 import { RbacMlflowRoutes } from "../../../../src/enterprise/auth/rbac/mlflowRoutes.js"
-import { defaultRateLimitConfig } from "../../../../src/enterprise/security/rateLimit/config.js"
 import { authentication } from "../../../../src/enterprise/http/authentication.js"
 import { makeRoutesWith, type ServedServices } from "../../../../src/http/server/Server.js"
-import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
 import { serveRoutes } from "../../../support/server.js"
-import { tempDir } from "../../../support/sqlite.js"
 
 export const pepper = Redacted.make("a-test-pepper-of-at-least-32-characters")
 
@@ -25,20 +22,10 @@ export const pepper = Redacted.make("a-test-pepper-of-at-least-32-characters")
  */
 export const makeRbacServices = (options: { readonly defaultRole: Exclude<Role, "admin"> }) =>
   Layer.unwrapScoped(
-    Effect.gen(function* () {
-      const database = yield* freshDatabase
-      return makeEnterpriseLayer({
-        database: {
-          url: Redacted.make(databaseUrl(database, "app")),
-          adminUrl: Redacted.make(databaseUrl(database, "admin"))
-        },
-        dataPath: yield* tempDir("enterprise-rbac"),
-        apiKeyPepper: pepper,
-        auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!"),
-        defaultRole: options.defaultRole,
-        rateLimits: { ...defaultRateLimitConfig, enabled: false }
-      })
-    })
+    Effect.map(
+      freshEnterprise("enterprise-rbac", { defaultRole: options.defaultRole, rateLimits: noRateLimits }),
+      ({ layer }) => layer
+    )
   )
 
 export const tenant = TenantId.make("default")

@@ -1,5 +1,6 @@
+import { freshEnterprise } from "../../../support/enterprise.js"
 import { Context, Effect, Layer, Redacted, type Scope } from "effect"
-import { type EnterpriseServices, makeEnterpriseLayer } from "../../../../layers/Enterprise.js"
+import type { EnterpriseServices } from "../../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../../../src/core/context.js"
 import { ApiKeys } from "../../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import type { PrincipalKind, PrincipalRecord } from "../../../../src/enterprise/auth/principals/model.js"
@@ -12,9 +13,7 @@ import { auditingAfter } from "../../../../src/enterprise/security/audit/http.js
 import { AuditRoutes } from "../../../../src/enterprise/security/audit/routes.js"
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
 import { makeRoutesWith } from "../../../../src/http/server/Server.js"
-import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
 import { serveRoutes } from "../../../support/server.js"
-import { tempDir } from "../../../support/sqlite.js"
 
 export const operator = TenantId.make("default")
 export const acme = TenantId.make("acme")
@@ -65,16 +64,7 @@ const routesWith = (operatorTenant: string) =>
 
 export const Server = Layer.unwrapScoped(
   Effect.gen(function* () {
-    const database = yield* freshDatabase
-    const services = makeEnterpriseLayer({
-      database: {
-        url: Redacted.make(databaseUrl(database, "app")),
-        adminUrl: Redacted.make(databaseUrl(database, "admin"))
-      },
-      dataPath: yield* tempDir("admin-api"),
-      apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters"),
-      auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!")
-    })
+    const { layer: services } = yield* freshEnterprise("admin-api")
     return Layer.scoped(
       AdminServer,
       Effect.gen(function* () {

@@ -1,9 +1,9 @@
+import { freshEnterprise } from "../../../support/enterprise.js"
 import * as path from "node:path"
 import { randomUUID } from "node:crypto"
 import { assert, it, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Logger, Redacted } from "effect"
 import { makeBasicLayer } from "../../../../layers/Basic.js"
-import { makeEnterpriseLayer } from "../../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../../../src/core/context.js"
 import { ApiKeys } from "../../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { Principals } from "../../../../src/enterprise/auth/principals/Principals.js"
@@ -17,20 +17,12 @@ import { AuditRoutes } from "../../../../src/enterprise/security/audit/routes.js
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
 import { trustedIdentityHeaders } from "../../../../src/http/server/identity.js"
 import { makeRoutesWith } from "../../../../src/http/server/Server.js"
-import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
 import { serveRoutes } from "../../../support/server.js"
 import { tempDir } from "../../../support/sqlite.js"
 import { as, auditKey, auditKeyText } from "./fixtures.js"
 
 const acme = TenantId.make("acme")
 const globex = TenantId.make("globex")
-const pepper = "a-test-pepper-of-at-least-32-characters"
-
-const postgresOptions = (database: string) => ({
-  url: Redacted.make(databaseUrl(database, "app")),
-  adminUrl: Redacted.make(databaseUrl(database, "admin"))
-})
-
 class Fixture extends Context.Tag("test/audit/Server")<
   Fixture,
   { readonly url: string; readonly keys: { readonly alice: string; readonly bob: string } }
@@ -43,14 +35,7 @@ class Fixture extends Context.Tag("test/audit/Server")<
  */
 const Server = Layer.unwrapScoped(
   Effect.gen(function* () {
-    const database = yield* freshDatabase
-    const dataPath = yield* tempDir("audit-server")
-    const enterprise = makeEnterpriseLayer({
-      database: postgresOptions(database),
-      dataPath,
-      apiKeyPepper: Redacted.make(pepper),
-      auditKey
-    })
+    const { layer: enterprise } = yield* freshEnterprise("audit-server", { auditKey })
     return Layer.scoped(
       Fixture,
       Effect.gen(function* () {

@@ -1,14 +1,13 @@
-import { createServer } from "node:net"
+import { freshEnterprise, noRateLimits } from "../../../support/enterprise.js"
+import { freePort } from "../../../support/freePort.js"
 import { Context, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import { makeEnterpriseLayer, makeEnterpriseServerLayer } from "../../../../layers/Enterprise.js"
+import { makeEnterpriseServerLayer } from "../../../../layers/Enterprise.js"
 import { CurrentTenant, TenantId } from "../../../../src/core/context.js"
 import { ApiKeys } from "../../../../src/enterprise/auth/apiKeys/ApiKeys.js"
 import { Principals } from "../../../../src/enterprise/auth/principals/Principals.js"
 import { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
 import { Resource } from "../../../../src/enterprise/auth/rbac/model.js"
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
-import { databaseUrl, freshDatabase } from "../../../support/postgres.js"
-import { tempDir } from "../../../support/sqlite.js"
 
 /*
  * The enterprise server as it ships (`makeEnterpriseServerLayer` over
@@ -35,34 +34,9 @@ export class EnterpriseServer extends Context.Tag("test/security/EnterpriseServe
   }
 >() {}
 
-/** A free loopback port (the server layer takes a port, not a listener). */
-const freePort = Effect.async<number>((resume) => {
-  const probe = createServer()
-  probe.listen(0, "127.0.0.1", () => {
-    const address = probe.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    probe.close(() => resume(Effect.succeed(port)))
-  })
-})
-
 export const EnterpriseServerLive = Layer.unwrapScoped(
   Effect.gen(function* () {
-    const database = yield* freshDatabase
-    const dataPath = yield* tempDir("security-routes")
-    const services = makeEnterpriseLayer({
-      database: {
-        url: Redacted.make(databaseUrl(database, "app")),
-        adminUrl: Redacted.make(databaseUrl(database, "admin"))
-      },
-      dataPath,
-      apiKeyPepper: Redacted.make("a-test-pepper-of-at-least-32-characters"),
-      auditKey: Redacted.make("an-audit-key-of-at-least-32-characters!"),
-      rateLimits: {
-        enabled: false,
-        principal: { ratePerSecond: 1, burst: 1 },
-        tenant: { ratePerSecond: 1, burst: 1 }
-      }
-    })
+    const { layer: services } = yield* freshEnterprise("security-routes", { rateLimits: noRateLimits })
     const port = yield* freePort
     const server = makeEnterpriseServerLayer({ port, host: "127.0.0.1", ui: false })
     const fixture = Layer.effect(
