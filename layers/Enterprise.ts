@@ -27,7 +27,7 @@ import { makeSessionAuthenticator } from "../src/enterprise/auth/session/authent
 import { type SessionConfig, sessionConfig } from "../src/enterprise/auth/session/config.js"
 import { Sessions } from "../src/enterprise/auth/session/Sessions.js"
 import { SsoDirectory } from "../src/enterprise/auth/session/SsoDirectory.js"
-import { authentication } from "../src/enterprise/http/authentication.js"
+import { authenticateCallers, checkWorkspace } from "../src/enterprise/http/authentication.js"
 import { makeSsoRoutes, type SsoOptions, ssoOptionsConfig } from "../src/enterprise/http/sso/SsoRoutes.js"
 import {
   defaultRateLimitConfig,
@@ -265,13 +265,18 @@ export const EnterpriseLayer: Layer.Layer<
 )
 
 /**
- * Authentication, then rate limits, then the audit trail, for every API
- * request: the limiter needs the caller, and auditing after it records
- * refused writes without letting a flood of 429s write to the trail.
+ * Authentication, then rate limits, then the audit trail, then the
+ * workspace check, for every API request: the limiter needs the caller,
+ * auditing after it records refused writes without letting a flood of 429s
+ * write to the trail, and a write refused for naming another workspace is
+ * recorded like any other refusal.
  */
 const enterpriseMiddleware = Layer.unwrapEffect(
   Effect.map(EnterpriseHttp, (settings) =>
-    auditingAfter(Layer.provideMerge(rateLimitingWith(settings.rateLimits), authentication))
+    Layer.provideMerge(
+      checkWorkspace,
+      auditingAfter(Layer.provideMerge(rateLimitingWith(settings.rateLimits), authenticateCallers))
+    )
   )
 )
 
@@ -326,7 +331,7 @@ export {
   makeAdminRoutes,
   operatorTenantConfig
 } from "../src/enterprise/http/admin/AdminRoutes.js"
-export { authentication } from "../src/enterprise/http/authentication.js"
+export { authenticateCallers, authentication, checkWorkspace } from "../src/enterprise/http/authentication.js"
 export { makeSsoRoutes, type SsoOptions } from "../src/enterprise/http/sso/SsoRoutes.js"
 export { Authorizer } from "../src/enterprise/auth/rbac/Authorizer.js"
 export { Grants } from "../src/enterprise/auth/rbac/Grants.js"

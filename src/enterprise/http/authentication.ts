@@ -1,5 +1,5 @@
 import { HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import { CurrentPrincipal, CurrentTenant, Principal } from "../../core/context.js"
 import { Authenticator, CurrentCaller } from "../auth/Authenticator.js"
 
@@ -54,10 +54,11 @@ const workspaceHeader = "x-mlflow-workspace"
  * `CurrentPrincipal` its user name (what runs record as `user_id`), and
  * `CurrentCaller` the whole caller for authorization. A request without
  * credentials, or with failing ones, is answered 401 before any handler
- * runs; one that names another tenant in `X-MLFLOW-WORKSPACE`, 403. Identity
- * headers a client sends (`x-mlops-principal`, `x-mlops-tenant`) are ignored.
+ * runs. Identity headers a client sends (`x-mlops-principal`,
+ * `x-mlops-tenant`) are ignored. {@link authentication} adds the workspace
+ * check; this alone is for chains that put other middleware between them.
  */
-export const authentication = HttpLayerRouter.middleware(
+export const authenticateCallers = HttpLayerRouter.middleware(
   Effect.gen(function* () {
     const authenticator = yield* Authenticator
     return (app) =>
@@ -78,13 +79,6 @@ export const authentication = HttpLayerRouter.middleware(
         }
         if (Option.isNone(outcome.right)) return refuse(path, 401, "authentication required")
         const caller = outcome.right.value
-        const workspace = request.headers[workspaceHeader]
-        if (workspace !== undefined && workspace !== "" && workspace !== caller.tenantId) {
-          return refuse(path, 403, `the caller does not belong to workspace "${workspace}"`, {
-            action: "use workspace",
-            resource: `tenant:${workspace}`
-          })
-        }
         return yield* app.pipe(
           Effect.provideService(CurrentTenant, caller.tenantId),
           Effect.provideService(CurrentPrincipal, new Principal({ id: caller.username })),
@@ -95,3 +89,38 @@ export const authentication = HttpLayerRouter.middleware(
   }),
   { global: true }
 )
+
+/**
+ * Refuses (403) a request whose `X-MLFLOW-WORKSPACE` names a tenant other
+ * than its caller's. It must run inside {@link authenticateCallers}, which
+ * sets the caller; on the enterprise server it runs inside the audit
+ * middleware too, so these refusals are recorded.
+ */
+export const checkWorkspace = HttpLayerRouter.middleware(
+  Effect.succeed((app) =>
+    Effect.gen(function* () {
+      const caller = yield* CurrentCaller
+      if (Option.isNone(caller)) return yield* app
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const workspace = request.headers[workspaceHeader]
+      if (workspace === undefined || workspace === "" || workspace === caller.value.tenantId) return yield* app
+      return refuse(request.url.split("?", 1)[0] ?? "", 403, `the caller does not belong to workspace "${workspace}"`, {
+        action: "use workspace",
+        resource: `tenant:${workspace}`
+      })
+    })
+  ),
+  { global: true }
+)
+
+/**
+ * {@link authenticateCallers}, then {@link checkWorkspace}: every API
+ * request runs as its authenticated caller, in the caller's tenant, and one
+ * that names another tenant in `X-MLFLOW-WORKSPACE` is refused with 403.
+ *
+ * @example
+ * ```ts
+ * makeServerLayerWith(options, authentication)
+ * ```
+ */
+export const authentication = Layer.provideMerge(checkWorkspace, authenticateCallers)
