@@ -4,6 +4,7 @@ import { Config, Effect, Layer, Logger } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import type { ArtifactStorageError } from "../src/core/artifacts/errors.js"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
+import { layerGuardDatasetFiles } from "../src/core/data/datasetFiles.js"
 import { Datasets } from "../src/core/data/Datasets.js"
 import { LoggedModels } from "../src/core/models/LoggedModels.js"
 import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
@@ -63,7 +64,8 @@ export const makeBasicLayer = (
   const Models = LoggedModels.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))
   const Artifacts = ArtifactStore.layer(path.join(dataPath, "artifacts")).pipe(Layer.provide(NodeContext.layer))
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
-  return Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data, loggers[options.logFormat ?? "pretty"])
+  const Exposed = layerGuardDatasetFiles.pipe(Layer.provide(Artifacts))
+  return Layer.mergeAll(Tracker, Registry, Models, Exposed, Data, loggers[options.logFormat ?? "pretty"])
 }
 
 /**

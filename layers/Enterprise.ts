@@ -20,6 +20,7 @@ import { Principals } from "../src/enterprise/auth/principals/Principals.js"
 import { Authorizer, defaultRoleConfig } from "../src/enterprise/auth/rbac/Authorizer.js"
 import { Grants } from "../src/enterprise/auth/rbac/Grants.js"
 import { layerRbac } from "../src/enterprise/auth/rbac/layerRbac.js"
+import { layerGuardDatasetFiles } from "../src/core/data/datasetFiles.js"
 import { makeSqlSamlCaches } from "../src/enterprise/auth/saml/sqlCaches.js"
 import { RbacMlflowRoutes } from "../src/enterprise/auth/rbac/mlflowRoutes.js"
 import type { Role } from "../src/enterprise/auth/rbac/model.js"
@@ -157,7 +158,7 @@ export const makeEnterpriseLayer = (
   )
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
   // Role checks wrap the core services; tenants and the registry below them use the tracker undecorated.
-  const Core = Layer.mergeAll(Tracker, Registry, Models, Artifacts, Data)
+  const Core = Layer.mergeAll(Tracker, Registry, Models, layerGuardDatasetFiles.pipe(Layer.provide(Artifacts)), Data)
   const AuthorizerLive = Authorizer.layer({ defaultRole: options.defaultRole ?? "viewer" }).pipe(Layer.provide(Sql))
   const AuditedGrants = layerAuditedGrants.pipe(Layer.provide(Audit))
   const Guarded = layerRbac.pipe(
