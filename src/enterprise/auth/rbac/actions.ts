@@ -12,7 +12,8 @@ import { mlflowNameOfRole, type Role } from "./model.js"
  * - `experiment`: the experiment named, or the one of the run or logged model named;
  * - `registered_model`: the registered model named (grants follow it by name, across renames);
  * - `artifact_path`: the experiment whose id is the path's first segment (run and logged-model
- *   artifacts live under `<experimentId>/…`), else the tenant (`datasets/…` and anything else).
+ *   artifacts live under `<experimentId>/…`), else the tenant (any other path; `datasets/…` and `tenants/…`
+ *   are the dataset catalog's and refused to writes).
  */
 export type Scope = "tenant" | "experiment" | "registered_model" | "artifact_path"
 

@@ -496,7 +496,7 @@ const artifactCalls = [
   readonly [Action, (s: ArtifactStore["Type"], path: string) => Effect.Effect<unknown, unknown>]
 >
 
-// Run and logged-model artifacts live under `<experimentId>/…`; everything else (datasets/…) is the tenant's.
+// Run and logged-model artifacts live under `<experimentId>/…`; any other path (say `shared/…`) is the tenant's.
 const artifactProbes: ReadonlyArray<Probe> = artifactCalls.flatMap(([action, call]) => [
   probe(
     action,
@@ -514,12 +514,12 @@ const artifactProbes: ReadonlyArray<Probe> = artifactCalls.flatMap(([action, cal
     action,
     gen(function* () {
       const s = yield* ArtifactStore
-      const path = `datasets/${unique("files")}`
+      const path = `shared/${unique("files")}`
       yield* s.putBytes(`${path}/file.txt`, "content")
       return onTenant(call(s, path))
     }),
     "tenant",
-    `${action} (datasets/)`
+    `${action} (shared/)`
   )
 ])
 
