@@ -27,8 +27,11 @@ export const layerMlflowDefaultExperiment: Layer.Layer<MlflowDefaultExperiment, 
             WHERE tenant_id = ${tenant}`,
           (rows) => rows[0]?.id ?? null
         ).pipe(
-          Effect.tap((id) => Effect.sync(() => id !== null && known.set(tenant, String(id)))),
-          Effect.map((id) => (id === null ? "0" : String(id))),
+          Effect.map((id) => {
+            if (id === null) return "0"
+            known.set(tenant, String(id))
+            return String(id)
+          }),
           Effect.orDie
         )
       return {

@@ -1,4 +1,5 @@
 import { freshEnterprise } from "../../support/enterprise.js"
+import { bearer, jsonRequest } from "../../support/jsonHttp.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { assert, layer } from "@effect/vitest"
@@ -86,29 +87,7 @@ const Server = Layer.unwrapScoped(
   })
 )
 
-const call = (
-  url: string,
-  route: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown }
-) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${url}${route}`, {
-      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-      headers: { "content-type": "application/json", ...init.headers },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
-    })
-    const text = await response.text()
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : { text }) as Record<
-        string,
-        unknown
-      >
-    }
-  })
-
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+const call = jsonRequest
 const basic = (user: string, password: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
 })
@@ -118,7 +97,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
   it.effect("an API request without credentials is 401 with a WWW-Authenticate challenge, in MLflow's shape", () =>
     Effect.gen(function* () {
       const { url } = yield* Fixture
-      const response = yield* call(url, `${mlflow}/experiments/search`, { body: {} })
+      const response = yield* call(url, `${mlflow}/experiments/search`, { json: {} })
       assert.strictEqual(response.status, 401)
       assert.strictEqual(response.body.error_code, "UNAUTHENTICATED")
       assert.match(response.headers.get("www-authenticate") ?? "", /Bearer.*Basic/)
@@ -148,11 +127,11 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
       const { url, keys } = yield* Fixture
       const forged = `${keys.alice.slice(0, -4)}AAAA`
       for (const key of [forged, `mlk_0000000000000000_${"A".repeat(43)}`, keys.revoked, keys.expired]) {
-        const response = yield* call(url, `${mlflow}/experiments/search`, { body: {}, headers: bearer(key) })
+        const response = yield* call(url, `${mlflow}/experiments/search`, { json: {}, headers: bearer(key) })
         assert.strictEqual(response.status, 401, key.slice(0, 20))
       }
       const garbage = yield* call(url, `${mlflow}/experiments/search`, {
-        body: {},
+        json: {},
         headers: { authorization: "Basic !!!" }
       })
       assert.strictEqual(garbage.status, 401)
@@ -163,12 +142,12 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       const created = yield* call(url, `${mlflow}/experiments/create`, {
-        body: { name: "acme-churn" },
+        json: { name: "acme-churn" },
         headers: bearer(keys.alice)
       })
       assert.strictEqual(created.status, 200)
       const run = yield* call(url, `${mlflow}/runs/create`, {
-        body: { experiment_id: created.body.experiment_id, user_id: "mallory" },
+        json: { experiment_id: created.body.experiment_id, user_id: "mallory" },
         headers: bearer(keys.alice)
       })
       assert.strictEqual(run.status, 200)
@@ -180,10 +159,10 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
   it.effect("HTTP Basic takes the user name and an API key, as MLflow clients send them", () =>
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
-      const ok = yield* call(url, `${mlflow}/experiments/search`, { body: {}, headers: basic("alice", keys.alice) })
+      const ok = yield* call(url, `${mlflow}/experiments/search`, { json: {}, headers: basic("alice", keys.alice) })
       assert.strictEqual(ok.status, 200)
       const wrongUser = yield* call(url, `${mlflow}/experiments/search`, {
-        body: {},
+        json: {},
         headers: basic("trainer", keys.alice)
       })
       assert.strictEqual(wrongUser.status, 401)
@@ -194,22 +173,22 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       const created = yield* call(url, `${mlflow}/experiments/create`, {
-        body: { name: "acme-secret" },
+        json: { name: "acme-secret" },
         headers: bearer(keys.trainer)
       })
       const id = String(created.body.experiment_id)
       const get = yield* call(url, `${mlflow}/experiments/get?experiment_id=${id}`, { headers: bearer(keys.bob) })
       assert.strictEqual(get.status, 404)
       const search = yield* call(url, `${mlflow}/experiments/search`, {
-        body: { filter: "name = 'acme-secret'" },
+        json: { filter: "name = 'acme-secret'" },
         headers: bearer(keys.bob)
       })
       assert.deepStrictEqual(search.body.experiments ?? [], [])
       // bob is a viewer (the default role): refused before any lookup, so the answer says nothing of acme.
-      const run = yield* call(url, `${mlflow}/runs/create`, { body: { experiment_id: id }, headers: bearer(keys.bob) })
+      const run = yield* call(url, `${mlflow}/runs/create`, { json: { experiment_id: id }, headers: bearer(keys.bob) })
       assert.strictEqual(run.status, 403)
       const rename = yield* call(url, `${mlflow}/experiments/update`, {
-        body: { experiment_id: id, new_name: "taken" },
+        json: { experiment_id: id, new_name: "taken" },
         headers: bearer(keys.bob)
       })
       assert.strictEqual(rename.status, 403)
@@ -242,14 +221,14 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
       const zero = yield* call(url, `${mlflow}/experiments/get?experiment_id=0`, { headers: bearer(keys.trainer) })
       assert.strictEqual((zero.body.experiment as { experiment_id: string }).experiment_id, acmeDefault)
       const run = yield* call(url, `${mlflow}/runs/create`, {
-        body: { experiment_id: "0", run_name: "fallback" },
+        json: { experiment_id: "0", run_name: "fallback" },
         headers: bearer(keys.trainer)
       })
       assert.strictEqual(run.status, 200)
       const info = (run.body.run as { info: { experiment_id: string; run_id: string } }).info
       assert.strictEqual(info.experiment_id, acmeDefault)
       const found = yield* call(url, `${mlflow}/runs/search`, {
-        body: { experiment_ids: ["0"], filter: "attributes.run_name = 'fallback'" },
+        json: { experiment_ids: ["0"], filter: "attributes.run_name = 'fallback'" },
         headers: bearer(keys.trainer)
       })
       assert.deepStrictEqual(
@@ -263,13 +242,13 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       const other = yield* call(url, `${mlflow}/experiments/search`, {
-        body: {},
+        json: {},
         headers: { ...bearer(keys.alice), "x-mlflow-workspace": "globex" }
       })
       assert.strictEqual(other.status, 403)
       assert.strictEqual(other.body.error_code, "PERMISSION_DENIED")
       const own = yield* call(url, `${mlflow}/experiments/search`, {
-        body: {},
+        json: {},
         headers: { ...bearer(keys.alice), "x-mlflow-workspace": "acme" }
       })
       assert.strictEqual(own.status, 200)
@@ -279,7 +258,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
   it.effect("identity headers a client sends are ignored: the key decides the tenant", () =>
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
-      yield* call(url, `${mlflow}/experiments/create`, { body: { name: "globex-only" }, headers: bearer(keys.bob) })
+      yield* call(url, `${mlflow}/experiments/create`, { json: { name: "globex-only" }, headers: bearer(keys.bob) })
       const spoofed = yield* call(url, `${mlflow}/experiments/get-by-name?experiment_name=globex-only`, {
         headers: { ...bearer(keys.alice), "x-mlops-tenant": "globex", "x-mlops-principal": "bob" }
       })
@@ -291,7 +270,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("enterprise serve
     Effect.gen(function* () {
       const { url, keys, dataPath } = yield* Fixture
       const created = yield* call(url, `${mlflow}/experiments/create`, {
-        body: { name: "alice-artifacts" },
+        json: { name: "alice-artifacts" },
         headers: bearer(keys.alice)
       })
       const id = String(created.body.experiment_id)

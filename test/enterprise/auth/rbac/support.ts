@@ -79,34 +79,7 @@ export const keyFor = (principal: PrincipalRecord) =>
     Effect.map(keys.create({ principalId: principal.principalId, name: "test" }), ({ key }) => Redacted.value(key))
   ).pipe(Effect.provideService(CurrentTenant, principal.tenantId))
 
-/** A reply as the tests read it: status and the JSON body (or `{ text }`). */
-export interface Reply {
-  readonly status: number
-  readonly body: Record<string, unknown>
-  readonly text: string
-}
-
-/** One HTTP request with `fetch`, JSON in and out. */
-export const request = (
-  url: string,
-  route: string,
-  init: { readonly method?: string; readonly headers?: Record<string, string>; readonly json?: unknown } = {}
-) =>
-  Effect.promise(async (): Promise<Reply> => {
-    const response = await fetch(`${url}${route}`, {
-      method: init.method ?? (init.json === undefined ? "GET" : "POST"),
-      headers: { ...(init.json === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
-      ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) })
-    })
-    const text = await response.text()
-    let body: Record<string, unknown>
-    try {
-      body = JSON.parse(text) as Record<string, unknown>
-    } catch {
-      body = { text }
-    }
-    return { status: response.status, body, text }
-  })
+export { jsonRequest as request, type Reply } from "../../../support/jsonHttp.js"
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
 export const basic = (user: string, password: string) => ({

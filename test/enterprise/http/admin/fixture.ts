@@ -103,46 +103,7 @@ export const Server = Layer.unwrapScoped(
   })
 )
 
-/** A reply as the tests read it. */
-export interface Reply {
-  readonly status: number
-  readonly headers: Headers
-  readonly body: Record<string, unknown>
-  readonly text: string
-}
-
-/** One request with `fetch`: `json` is sent as the body, `raw` as is. */
-export const call = (
-  url: string,
-  route: string,
-  init: {
-    readonly method?: string
-    readonly key?: string
-    readonly json?: unknown
-    readonly raw?: string
-  } = {}
-): Effect.Effect<Reply> =>
-  Effect.promise(async () => {
-    const hasBody = init.json !== undefined || init.raw !== undefined
-    const response = await fetch(`${url}${route}`, {
-      method: init.method ?? (hasBody ? "POST" : "GET"),
-      headers: {
-        ...(hasBody ? { "content-type": "application/json" } : {}),
-        ...(init.key === undefined ? {} : { authorization: `Bearer ${init.key}` })
-      },
-      ...(hasBody ? { body: init.raw ?? JSON.stringify(init.json) } : {})
-    })
-    const text = await response.text()
-    let body: Record<string, unknown> = {}
-    if (text !== "") {
-      try {
-        body = JSON.parse(text) as Record<string, unknown>
-      } catch {
-        body = { text }
-      }
-    }
-    return { status: response.status, headers: response.headers, body, text }
-  })
+export { jsonRequest as call, type Reply } from "../../../support/jsonHttp.js"
 
 let counter = 0
 /** A name no other test uses. */

@@ -1,4 +1,5 @@
 import { freshEnterprise } from "../../../support/enterprise.js"
+import { bearer, jsonRequest, type Reply } from "../../../support/jsonHttp.js"
 import * as path from "node:path"
 import { randomUUID } from "node:crypto"
 import { assert, it, layer } from "@effect/vitest"
@@ -63,35 +64,7 @@ const Server = Layer.unwrapScoped(
   })
 )
 
-interface Answer {
-  readonly status: number
-  readonly headers: Headers
-  readonly body: Record<string, unknown>
-}
-
-const call = (
-  url: string,
-  route: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown }
-): Effect.Effect<Answer> =>
-  Effect.promise(async () => {
-    const response = await fetch(`${url}${route}`, {
-      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-      headers: { "content-type": "application/json", ...init.headers },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
-    })
-    const text = await response.text()
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (text !== "" && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : {}) as Record<
-        string,
-        unknown
-      >
-    }
-  })
-
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+const call = jsonRequest
 const mlflow = "/api/2.0/mlflow"
 
 /** The entries of `tenant` appended after `seq`, oldest first. */
@@ -125,7 +98,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       const { result, entries } = yield* appended(
         acme,
         call(url, `${mlflow}/experiments/create`, {
-          body: { name },
+          json: { name },
           headers: { ...bearer(keys.alice), "x-request-id": "req-create-1" }
         })
       )
@@ -156,7 +129,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       const { result, entries } = yield* appended(
         acme,
         call(url, `${mlflow}/registered-models/create`, {
-          body: { name: `model-${randomUUID()}` },
+          json: { name: `model-${randomUUID()}` },
           headers: { ...bearer(keys.alice), "x-request-id": "req-model-1" }
         })
       )
@@ -187,10 +160,10 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
         acme,
         Effect.all([
           call(url, `${mlflow}/experiments/get-by-name?experiment_name=Default`, { headers: bearer(keys.alice) }),
-          call(url, `${mlflow}/experiments/search`, { body: {}, headers: bearer(keys.alice) }),
-          call(url, `${mlflow}/runs/search`, { body: { experiment_ids: ["0"] }, headers: bearer(keys.alice) }),
-          call(url, `${mlflow}/registered-models/search`, { body: {}, headers: bearer(keys.alice) }),
-          call(url, "/api/v1/experiments/search", { body: {}, headers: bearer(keys.alice) }),
+          call(url, `${mlflow}/experiments/search`, { json: {}, headers: bearer(keys.alice) }),
+          call(url, `${mlflow}/runs/search`, { json: { experiment_ids: ["0"] }, headers: bearer(keys.alice) }),
+          call(url, `${mlflow}/registered-models/search`, { json: {}, headers: bearer(keys.alice) }),
+          call(url, "/api/v1/experiments/search", { json: {}, headers: bearer(keys.alice) }),
           call(url, "/api/v1/audit", { headers: bearer(keys.alice) })
         ])
       )
@@ -207,13 +180,13 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       const experiment = yield* call(url, `${mlflow}/experiments/create`, {
-        body: { name: `runs-${randomUUID()}` },
+        json: { name: `runs-${randomUUID()}` },
         headers: bearer(keys.alice)
       })
       const { result: run, entries } = yield* appended(
         acme,
         call(url, `${mlflow}/runs/create`, {
-          body: { experiment_id: experiment.body.experiment_id },
+          json: { experiment_id: experiment.body.experiment_id },
           headers: bearer(keys.alice)
         })
       )
@@ -231,7 +204,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       assert.isAbove(JSON.stringify({ run_id: runId, metrics }).length, 64 * 1024)
       const batch = yield* appended(
         acme,
-        call(url, `${mlflow}/runs/log-batch`, { body: { run_id: runId, metrics }, headers: bearer(keys.alice) })
+        call(url, `${mlflow}/runs/log-batch`, { json: { run_id: runId, metrics }, headers: bearer(keys.alice) })
       )
       assert.strictEqual(batch.result.status, 200)
       assert.strictEqual(batch.entries.length, 1)
@@ -241,7 +214,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       const param = yield* appended(
         acme,
         call(url, `${mlflow}/runs/log-parameter`, {
-          body: { run_id: runId, key: "lr", value: "0.1" },
+          json: { run_id: runId, key: "lr", value: "0.1" },
           headers: bearer(keys.alice)
         })
       )
@@ -253,17 +226,17 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       const name = `dup-${randomUUID()}`
-      yield* call(url, `${mlflow}/experiments/create`, { body: { name }, headers: bearer(keys.alice) })
+      yield* call(url, `${mlflow}/experiments/create`, { json: { name }, headers: bearer(keys.alice) })
       const { result, entries } = yield* appended(
         acme,
         Effect.all([
-          call(url, `${mlflow}/experiments/create`, { body: { name }, headers: bearer(keys.alice) }),
+          call(url, `${mlflow}/experiments/create`, { json: { name }, headers: bearer(keys.alice) }),
           call(url, `${mlflow}/runs/update`, {
-            body: { run_id: "0".repeat(32), status: "FINISHED" },
+            json: { run_id: "0".repeat(32), status: "FINISHED" },
             headers: bearer(keys.alice)
           }),
-          call(url, `${mlflow}/experiments/create`, { body: { name: "anonymous" } }),
-          call(url, `${mlflow}/experiments/create`, { body: { name: "forged" }, headers: bearer("mlk_nope") })
+          call(url, `${mlflow}/experiments/create`, { json: { name: "anonymous" } }),
+          call(url, `${mlflow}/experiments/create`, { json: { name: "forged" }, headers: bearer("mlk_nope") })
         ])
       )
       assert.deepStrictEqual(
@@ -285,7 +258,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       const { url, keys } = yield* Fixture
       const { result: created, entries } = yield* appended(
         acme,
-        call(url, "/api/v1/experiments", { body: { name: `native-${randomUUID()}` }, headers: bearer(keys.alice) })
+        call(url, "/api/v1/experiments", { json: { name: `native-${randomUUID()}` }, headers: bearer(keys.alice) })
       )
       assert.strictEqual(created.status, 201)
       const id = String(created.body.experimentId)
@@ -300,7 +273,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
         acme,
         call(url, `/api/v1/experiments/${id}`, {
           method: "PATCH",
-          body: { name: `renamed-${randomUUID()}` },
+          json: { name: `renamed-${randomUUID()}` },
           headers: bearer(keys.alice)
         })
       )
@@ -315,16 +288,16 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
     Effect.gen(function* () {
       const { url, keys } = yield* Fixture
       yield* call(url, `${mlflow}/experiments/create`, {
-        body: { name: `g-${randomUUID()}` },
+        json: { name: `g-${randomUUID()}` },
         headers: bearer(keys.bob)
       })
       yield* call(url, `${mlflow}/experiments/create`, {
-        body: { name: `a-${randomUUID()}` },
+        json: { name: `a-${randomUUID()}` },
         headers: bearer(keys.alice)
       })
       const alice = yield* call(url, "/api/v1/audit?limit=1000", { headers: bearer(keys.alice) })
       const bob = yield* call(url, "/api/v1/audit?limit=1000", { headers: bearer(keys.bob) })
-      const tenantsOf = (answer: Answer) =>
+      const tenantsOf = (answer: Reply) =>
         new Set((answer.body.entries as ReadonlyArray<{ tenantId: string }>).map((e) => e.tenantId))
       assert.deepStrictEqual([...tenantsOf(alice)], [acme])
       assert.deepStrictEqual([...tenantsOf(bob)], [globex])
@@ -336,7 +309,7 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       const next = yield* call(url, `/api/v1/audit?action=mlflow.experiments.create&limit=1&pageToken=${token}`, {
         headers: bearer(keys.alice)
       })
-      const seqOf = (answer: Answer) => (answer.body.entries as ReadonlyArray<{ seq: number }>)[0]?.seq ?? 0
+      const seqOf = (answer: Reply) => (answer.body.entries as ReadonlyArray<{ seq: number }>)[0]?.seq ?? 0
       assert.isBelow(seqOf(next), seqOf(page))
       const bad = yield* call(url, "/api/v1/audit?limit=zero", { headers: bearer(keys.alice) })
       assert.strictEqual(bad.status, 400)
@@ -371,7 +344,7 @@ it.live("an append that fails is logged and the stored write still answers 200",
       services
     )
     const answer = yield* call(url, `${mlflow}/experiments/create`, {
-      body: { name: "kept" },
+      json: { name: "kept" },
       headers: { "x-request-id": "req-lost" }
     })
     assert.strictEqual(answer.status, 200)
