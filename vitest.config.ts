@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       "effect-mlops/layers": local("./layers/index.ts"),
       "effect-mlops/enterprise": local("./layers/Enterprise.ts"),
+      "effect-mlops/telemetry": local("./layers/Telemetry.ts"),
       "effect-mlops/testing": local("./src/testing/index.ts"),
       "effect-mlops/server": local("./src/http/index.ts"),
       "effect-mlops": local("./src/index.ts")

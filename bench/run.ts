@@ -3,6 +3,7 @@
  * `npm run bench -- ingest search` runs only the named suites.
  */
 import { runDatasets } from "./datasets.js"
+import { runDrift } from "./drift.js"
 import { runEnterprise } from "./enterprise.js"
 import { runHistory } from "./history.js"
 import { runHttp } from "./http.js"
@@ -19,7 +20,8 @@ const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
   datasets: runDatasets,
   http: runHttp,
   ui: runUi,
-  enterprise: runEnterprise
+  enterprise: runEnterprise,
+  drift: runDrift
 }
 
 const wanted = process.argv.slice(2)

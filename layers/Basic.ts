@@ -9,10 +9,26 @@ import { Datasets } from "../src/core/data/Datasets.js"
 import { LoggedModels } from "../src/core/models/LoggedModels.js"
 import { ModelRegistry } from "../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.js"
+import { AlertStore } from "../src/operations/alerts/AlertStore.js"
+import { DriftMonitor } from "../src/operations/drift/DriftMonitor.js"
+import { layerStoreChecks } from "../src/operations/health/checks.js"
+import { HealthCheck } from "../src/operations/health/HealthCheck.js"
 import { makeSqliteLayer, type SqlStoreError } from "./Sql.js"
 
-/** The services every configuration provides. */
-export type CoreServices = ExperimentTracker | ModelRegistry | LoggedModels | ArtifactStore | Datasets
+/**
+ * The services every configuration provides: the core ones, readiness
+ * checks, drift monitoring and the store of alert evaluation (which a
+ * server's `AlertEvaluator` uses when it has rules).
+ */
+export type CoreServices =
+  | ExperimentTracker
+  | ModelRegistry
+  | LoggedModels
+  | ArtifactStore
+  | Datasets
+  | HealthCheck
+  | DriftMonitor
+  | AlertStore
 
 /** Options of {@link makeBasicLayer}. */
 export interface BasicLayerOptions {
@@ -38,7 +54,9 @@ const loggers: Record<LogFormat, Layer.Layer<never>> = {
 
 /**
  * The embedded configuration: experiment tracking and the model registry in
- * one SQLite file, artifacts on the local disk, a readable console logger.
+ * one SQLite file, artifacts on the local disk, a readable console logger,
+ * and readiness checks of the database, its migrations and the artifact
+ * directory.
  * No auth, one tenant, one node — several processes may share the directory.
  *
  * @example
@@ -65,7 +83,21 @@ export const makeBasicLayer = (
   const Artifacts = ArtifactStore.layer(path.join(dataPath, "artifacts")).pipe(Layer.provide(NodeContext.layer))
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
   const Exposed = layerGuardDatasetFiles.pipe(Layer.provide(Artifacts))
-  return Layer.mergeAll(Tracker, Registry, Models, Exposed, Data, loggers[options.logFormat ?? "pretty"])
+  // The artifact probe writes through the unguarded store.
+  const Health = layerStoreChecks.pipe(Layer.provideMerge(HealthCheck.layer), Layer.provide([Sql, Artifacts]))
+  const Drift = DriftMonitor.layer.pipe(Layer.provide([Tracker, Registry, Data]))
+  const Alerts = AlertStore.layer.pipe(Layer.provide(Sql))
+  return Layer.mergeAll(
+    Tracker,
+    Registry,
+    Models,
+    Exposed,
+    Data,
+    Health,
+    Drift,
+    Alerts,
+    loggers[options.logFormat ?? "pretty"]
+  )
 }
 
 /**

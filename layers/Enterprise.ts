@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto"
 import * as path from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, ConfigError, Context, Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
@@ -49,7 +50,16 @@ import { Tenants } from "../src/enterprise/tenancy/Tenants.js"
 import type { MlflowDefaultExperiment } from "../src/http/mlflow/defaultExperiment.js"
 import { makeServerLayerWith, type ServerOptions } from "../src/http/server/Server.js"
 import { TenantId } from "../src/core/context.js"
+import { AlertStore } from "../src/operations/alerts/AlertStore.js"
+import { DriftMonitor } from "../src/operations/drift/DriftMonitor.js"
+import { layerStoreChecks } from "../src/operations/health/checks.js"
+import { HealthCheck } from "../src/operations/health/HealthCheck.js"
+import { layerWebhookEvents } from "../src/operations/webhooks/events.js"
+import { WebhookRoutes } from "../src/operations/webhooks/routes.js"
+import { Webhooks, type WebhooksOptions, webhooksOptionsConfig } from "../src/operations/webhooks/Webhooks.js"
+import { layerWebhookWorker } from "../src/operations/webhooks/worker.js"
 import type { CoreServices, LogFormat } from "./Basic.js"
+import { TelemetryRoutes, telemetryPresetConfig, telemetryPresets, withTelemetry } from "./Telemetry.js"
 import { makePostgresLayer, type PostgresOptions } from "./Postgres.js"
 import type { SqlStoreError } from "./Sql.js"
 
@@ -81,6 +91,7 @@ export type EnterpriseServices =
   | Authorizer
   | EnterpriseHttp
   | MlflowDefaultExperiment
+  | Webhooks
 
 /** Options of {@link makeEnterpriseLayer}. */
 export interface EnterpriseOptions {
@@ -107,6 +118,16 @@ export interface EnterpriseOptions {
   readonly operatorTenant?: TenantId
   /** The role of a tenant's members where no grant says otherwise (default `viewer`, MLflow's READ). */
   readonly defaultRole?: Exclude<Role, "admin">
+  /** Registry webhooks: private network targets, attempts, timeouts (see `WebhooksOptions`). */
+  readonly webhooks?: WebhooksOptions
+  /**
+   * Where traces, metrics and logs go (`TelemetryLive`, `DatadogTelemetry`,
+   * `NewRelicTelemetry` from `effect-mlops/telemetry`, or a layer of your own).
+   * Default: the standard `OTEL_*` environment, which exports nothing
+   * without an endpoint. Ingest and search metrics are recorded either way
+   * for `/metrics`.
+   */
+  readonly telemetry?: Layer.Layer<never, ConfigError.ConfigError>
   /** One line per record: `logfmt` (default) or `json`. */
   readonly logFormat?: Exclude<LogFormat, "pretty">
 }
@@ -157,8 +178,16 @@ export const makeEnterpriseLayer = (
     Layer.provide(Sql)
   )
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
+  const WebhooksLive = Webhooks.layer(options.webhooks).pipe(
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provide(Sql)
+  )
+  // Registry and run events are recorded in the change's transaction, below the role checks, so a refused
+  // call publishes nothing; the delivery worker lives as long as the layer, on every replica.
+  const Evented = layerWebhookEvents.pipe(Layer.provide(Layer.mergeAll(Tracker, Registry, WebhooksLive)))
+  const WebhookDelivery = Layer.merge(WebhooksLive, layerWebhookWorker().pipe(Layer.provide(WebhooksLive)))
   // Role checks wrap the core services; tenants and the registry below them use the tracker undecorated.
-  const Core = Layer.mergeAll(Tracker, Registry, Models, layerGuardDatasetFiles.pipe(Layer.provide(Artifacts)), Data)
+  const Core = Layer.mergeAll(Evented, Models, layerGuardDatasetFiles.pipe(Layer.provide(Artifacts)), Data)
   const AuthorizerLive = Authorizer.layer({ defaultRole: options.defaultRole ?? "viewer" }).pipe(Layer.provide(Sql))
   const AuditedGrants = layerAuditedGrants.pipe(Layer.provide(Audit))
   const Guarded = layerRbac.pipe(
@@ -209,9 +238,17 @@ export const makeEnterpriseLayer = (
       }
     })
   ).pipe(Layer.provide(Sql))
-  return Layer.mergeAll(
+  // The artifact probe writes through the store below tenant prefixes and role checks.
+  const Health = layerStoreChecks.pipe(Layer.provideMerge(HealthCheck.layer), Layer.provide([Sql, RawArtifacts]))
+  const Services = Layer.mergeAll(
     layerMlflowDefaultExperiment.pipe(Layer.provide(Sql)),
+    Health,
     Guarded,
+    // Drift reports log through the role checks, like any caller's writes.
+    DriftMonitor.layer.pipe(Layer.provide(Guarded)),
+    WebhookDelivery,
+    // Alert states, leases and samples are global tables, outside any tenant.
+    AlertStore.layer.pipe(Layer.provide(Sql)),
     GrantsLive,
     AuthorizerLive,
     TenantsLive,
@@ -225,6 +262,7 @@ export const makeEnterpriseLayer = (
     Http,
     options.logFormat === "json" ? Logger.json : Logger.logFmt
   )
+  return withTelemetry(Services, options.telemetry ?? telemetryPresets.otel)
 }
 
 /**
@@ -234,7 +272,8 @@ export const makeEnterpriseLayer = (
  * `MLOPS_API_KEY_PEPPER`, `MLOPS_AUDIT_KEY`, sessions (`MLOPS_SESSION_KEY`, …), single sign-on
  * (`MLOPS_OIDC_*`, `MLOPS_SAML_*`, `MLOPS_SSO_DEFAULT_TENANT`), OIDC bearer
  * tokens when `MLOPS_OIDC_AUDIENCE` is set, rate limits
- * (`MLOPS_RATE_LIMIT_*`), `MLOPS_RBAC_DEFAULT_ROLE`, `MLOPS_OPERATOR_TENANT` and `MLOPS_LOG_FORMAT`. Secrets are read with
+ * (`MLOPS_RATE_LIMIT_*`), `MLOPS_RBAC_DEFAULT_ROLE`, `MLOPS_OPERATOR_TENANT`, webhooks
+ * (`MLOPS_WEBHOOKS_*`), telemetry (`MLOPS_TELEMETRY` with `OTEL_*`, `DD_*` or `NEW_RELIC_*`) and `MLOPS_LOG_FORMAT`. Secrets are read with
  * `Config.redacted` and never logged.
  */
 export const EnterpriseLayer: Layer.Layer<
@@ -260,6 +299,8 @@ export const EnterpriseLayer: Layer.Layer<
       rateLimits: yield* rateLimitConfig,
       defaultRole: yield* defaultRoleConfig,
       operatorTenant: yield* operatorTenantConfig,
+      webhooks: yield* webhooksOptionsConfig,
+      telemetry: telemetryPresets[yield* telemetryPresetConfig],
       logFormat: yield* Config.literal("logfmt", "json")("MLOPS_LOG_FORMAT").pipe(Config.withDefault("logfmt"))
     })
   })
@@ -281,7 +322,10 @@ const enterpriseMiddleware = Layer.unwrapEffect(
   )
 )
 
-/** The sign-in routes (`/auth/*`), the admin API, the audit trail's and MLflow's permission routes. */
+/**
+ * The sign-in routes (`/auth/*`), the admin API, the audit trail's, MLflow's permission and the webhook routes,
+ * and Prometheus `/metrics` with the request metrics.
+ */
 const enterpriseRoutes = Layer.mergeAll(
   Layer.unwrapEffect(
     Effect.map(EnterpriseHttp, (settings) =>
@@ -289,7 +333,9 @@ const enterpriseRoutes = Layer.mergeAll(
     )
   ),
   AuditRoutes,
-  RbacMlflowRoutes
+  RbacMlflowRoutes,
+  WebhookRoutes,
+  TelemetryRoutes
 )
 
 /**

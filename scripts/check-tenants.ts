@@ -17,15 +17,16 @@
  * 3. has each tenant's editor create experiments, runs (params, metrics,
  *    tags), artifacts, registered models with versions and aliases, logged
  *    models and a dataset through the native API and the MLflow API, marked
- *    with strings of that tenant;
+ *    with strings of that tenant, and each tenant's admin a webhook that
+ *    records a delivery of each new version;
  * 4. has every principal of each tenant read, search and write the other
  *    tenant's resources by id and name on every route family (native,
- *    MLflow, artifacts, admin, permissions, audit), with bearer keys, HTTP
+ *    MLflow, artifacts, admin, permissions, audit, webhooks), with bearer keys, HTTP
  *    Basic and `X-MLFLOW-WORKSPACE` naming the other tenant, and compares
  *    snapshots of both tenants taken by their admins before and after;
  * 5. checks each role inside a tenant (viewer reads but cannot write, none
  *    cannot read, editor writes but cannot delete, maintainer deletes, only
- *    admins reach the admin API and the audit trail);
+ *    admins reach the admin API, the audit trail and the webhooks);
  * 6. checks that every write request it sent (each with its own
  *    `x-request-id`) is in the right tenant's audit trail exactly once, with
  *    the right principal and outcome, that no read is, and that the trails
@@ -89,6 +90,8 @@ interface Resources {
   readonly loggedModels: { readonly native: string; readonly mlflow: string }
   readonly dataset: { readonly name: string; readonly version: string }
   readonly keyIds: ReadonlyArray<string>
+  /** The admin's webhook, subscribed before the versions were made, and its deliveries of them. */
+  readonly webhook: { readonly id: string; readonly deliveryIds: ReadonlyArray<string> }
 }
 
 interface Tenant {
@@ -785,6 +788,22 @@ class Check {
     const ad = (spec: RequestSpec) => must(this.send(admin, spec, "resources"))
     const tags = [{ key: "marker", value: s }]
 
+    // The admin's webhook, before any version: it records a delivery of each. Its host never resolves, so the
+    // deliveries stay in the log, retried (their state moves on its own; the snapshots leave it out).
+    const webhookId = pick(
+      await ad({
+        method: "POST",
+        path: "/api/v1/webhooks",
+        json: {
+          name: `${m}-webhook`,
+          url: `https://${tenant.id}.hooks.invalid/${m}`,
+          events: ["model_version.created"],
+          description: `${s} webhook`
+        }
+      }),
+      ["webhookId"]
+    ) as string
+
     // Native API.
     const nativeExpName = `${m}-native-exp`
     const nativeExp = pick(
@@ -977,6 +996,13 @@ class Check {
 
     const keys = await must(this.send(admin, { method: "GET", path: "/api/v1/admin/keys" }, "resources"))
     const keyIds = isRecord(keys) && Array.isArray(keys.keys) ? keys.keys.map((k) => pick(k, ["keyId"]) ?? "") : []
+    const deliveries = await ad({ method: "GET", path: `/api/v1/webhooks/${webhookId}/deliveries` })
+    const deliveryIds = (isRecord(deliveries) && Array.isArray(deliveries.deliveries) ? deliveries.deliveries : [])
+      .map((delivery) => pick(delivery, ["deliveryId"]) ?? "")
+      .filter((id) => id !== "")
+    if (deliveryIds.length !== 2) {
+      this.find("setup", `${tenant.id}'s webhook recorded ${deliveryIds.length} deliveries of its 2 new versions`)
+    }
     tenant.resources = {
       experiments: { native: nativeExp, mlflow: mlflowExp, roles: rolesExp },
       experimentNames: { native: nativeExpName, mlflow: mlflowExpName, roles: rolesExpName },
@@ -988,9 +1014,11 @@ class Check {
       aliases: { native: "champion", mlflow: "prod" },
       loggedModels: { native: nativeLogged, mlflow: mlflowLogged },
       dataset: { name: datasetName, version: datasetVersion },
-      keyIds: keyIds.filter((id) => id !== "")
+      keyIds: keyIds.filter((id) => id !== ""),
+      webhook: { id: webhookId, deliveryIds }
     }
     for (const [what, value] of Object.entries({
+      webhookId,
       nativeExp,
       nativeRun,
       nativeLogged,
@@ -1008,9 +1036,10 @@ class Check {
   async snapshot(tenant: Tenant): Promise<Map<string, string>> {
     const admin = tenant.principals.admin
     const items = new Map<string, string>()
-    const get = async (key: string, spec: RequestSpec): Promise<unknown> => {
+    /** Records what `view` keeps of the answer (default: all of it). */
+    const get = async (key: string, spec: RequestSpec, view = (json: unknown) => json): Promise<unknown> => {
       const exchange = await this.send(admin, spec, "snapshot")
-      items.set(key, `${exchange.status} ${stable(withoutVolatile(exchange.json ?? exchange.body))}`)
+      items.set(key, `${exchange.status} ${stable(withoutVolatile(view(exchange.json ?? exchange.body)))}`)
       return exchange.json
     }
     const paged = async (key: string, pathName: string, body: Record<string, unknown>, field: string) => {
@@ -1126,6 +1155,16 @@ class Check {
         method: "GET",
         path: `/api/v1/datasets/versions?${q({ name: String(name) })}`
       })
+    }
+    const webhooks = await get("webhooks", { method: "GET", path: "/api/v1/webhooks" })
+    for (const webhook of isRecord(webhooks) && Array.isArray(webhooks.webhooks) ? webhooks.webhooks : []) {
+      const id = pick(webhook, ["webhookId"]) ?? ""
+      await get(`webhook ${id}`, { method: "GET", path: `/api/v1/webhooks/${id}` })
+      await get(
+        `webhook ${id} deliveries`,
+        { method: "GET", path: `/api/v1/webhooks/${id}/deliveries?${q({ limit: "1000" })}` },
+        settledDeliveries
+      )
     }
     await get("users", { method: "GET", path: "/api/v1/admin/users" })
     await get("groups", { method: "GET", path: "/api/v1/admin/groups" })
@@ -1466,6 +1505,24 @@ class Check {
     add("native", "read", "GET", `/api/v1/datasets/version?${q({ name: ds.name, version: ds.version })}`)
     add("native", "read", "GET", `/api/v1/datasets/lineage?${q({ name: ds.name, version: ds.version })}`)
 
+    // Webhooks: the subscription, its delivery log and deliveries, natively and through MLflow's API.
+    const hook = r.webhook.id
+    add("webhooks", "list", "GET", "/api/v1/webhooks")
+    add("webhooks", "read", "GET", `/api/v1/webhooks/${hook}`)
+    add("webhooks", "read", "GET", `/api/v1/webhooks/${hook}/deliveries`)
+    add("webhooks", "write", "PATCH", `/api/v1/webhooks/${hook}`, { url: "https://intruder.invalid/hook" })
+    add("webhooks", "write", "POST", `/api/v1/webhooks/${hook}/test`, {})
+    add("webhooks", "write", "DELETE", `/api/v1/webhooks/${hook}`)
+    for (const delivery of r.webhook.deliveryIds) {
+      add("webhooks", "read", "GET", `/api/v1/webhooks/deliveries/${delivery}`)
+      add("webhooks", "write", "POST", `/api/v1/webhooks/deliveries/${delivery}/redeliver`)
+    }
+    add("webhooks", "list", "GET", "/api/2.0/mlflow/webhooks")
+    add("webhooks", "read", "GET", `/api/2.0/mlflow/webhooks/${hook}`)
+    add("webhooks", "write", "PATCH", `/api/2.0/mlflow/webhooks/${hook}`, { status: "DISABLED" })
+    add("webhooks", "write", "POST", `/api/2.0/mlflow/webhooks/${hook}/test`, {})
+    add("webhooks", "write", "DELETE", `/api/2.0/mlflow/webhooks/${hook}`)
+
     // The other tenant's principals, groups, keys and grants.
     // User names are per tenant: one the caller's tenant also has names that principal there, not the other's.
     const taken = new Set(this.usernames.filter((known) => known.tenant === self.tenant).map((known) => known.username))
@@ -1578,7 +1635,9 @@ class Check {
       ...Object.values(r.runs).map((id): [string, string] => ["run id", id]),
       ...Object.values(r.loggedModels).map((id): [string, string] => ["logged model id", id]),
       ...roleLabels.map((label): [string, string] => ["principal id", b.principals[label].principalId]),
-      ...r.keyIds.map((id): [string, string] => ["API key id", id])
+      ...r.keyIds.map((id): [string, string] => ["API key id", id]),
+      ["webhook id", r.webhook.id],
+      ...r.webhook.deliveryIds.map((id): [string, string] => ["webhook delivery id", id])
     ]
     const leaked: Array<string> = []
     if (exchange.body.includes(b.secret)) leaked.push(`secret marker ${b.secret}`)
@@ -1948,6 +2007,41 @@ class Check {
         may: () => false
       },
       {
+        what: "list webhooks",
+        spec: () => ({ method: "GET", path: "/api/v1/webhooks" }),
+        may: (l) => l === "admin"
+      },
+      {
+        what: "list webhooks (MLflow)",
+        spec: () => ({ method: "GET", path: `${ml}/webhooks` }),
+        may: (l) => l === "admin"
+      },
+      {
+        what: "read a webhook's delivery log",
+        spec: () => ({ method: "GET", path: `/api/v1/webhooks/${r.webhook.id}/deliveries` }),
+        may: (l) => l === "admin"
+      },
+      {
+        what: "create a webhook",
+        spec: (p) => ({
+          method: "POST",
+          path: "/api/v1/webhooks",
+          json: {
+            name: `${tenant.nameMarker} hook by ${p.label}`,
+            url: `https://${tenant.id}.hooks.invalid/by-${p.label}`,
+            events: ["run.finished"],
+            status: "DISABLED"
+          }
+        }),
+        may: (l) => l === "admin"
+      },
+      {
+        what: "pause a webhook",
+        spec: () => ({ method: "PATCH", path: `/api/v1/webhooks/${r.webhook.id}`, json: { status: "DISABLED" } }),
+        may: (l) => l === "admin",
+        undo: { method: "PATCH", path: `/api/v1/webhooks/${r.webhook.id}`, json: { status: "ACTIVE" } }
+      },
+      {
         what: "read the audit trail",
         spec: () => ({ method: "GET", path: "/api/v1/audit?limit=5" }),
         may: (l) => l === "admin"
@@ -2121,7 +2215,7 @@ class Check {
   }
 }
 
-type Family = "native" | "mlflow" | "artifacts" | "admin" | "permissions" | "audit"
+type Family = "native" | "mlflow" | "artifacts" | "admin" | "permissions" | "audit" | "webhooks"
 /**
  * `read` and `write` name the other tenant's resource and must be refused;
  * `list` (searches, listings, filters) may answer, without the other
@@ -2138,7 +2232,27 @@ interface Probe {
 }
 
 /** Snapshot items that list a whole collection (they grow when a tenant creates something). */
-const listKey = /^(experiments|runs|models|logged models)#|^(datasets|users|groups|keys|tenant grants|artifacts )$/
+const listKey =
+  /^(experiments|runs|models|logged models)#|^(datasets|users|groups|keys|tenant grants|artifacts |webhooks)$/
+
+/**
+ * A delivery log without what the delivery worker changes on its own (state, attempts, next attempt, last
+ * answer): which deliveries there are, of what, stays.
+ */
+const settledDeliveries = (json: unknown): unknown =>
+  isRecord(json) && Array.isArray(json.deliveries)
+    ? json.deliveries.map((delivery) =>
+        isRecord(delivery)
+          ? {
+              deliveryId: delivery.deliveryId,
+              webhookId: delivery.webhookId,
+              eventType: delivery.eventType,
+              payload: delivery.payload,
+              creationTimestamp: delivery.creationTimestamp
+            }
+          : delivery
+      )
+    : json
 
 /** `mlflow-artifacts:/3/abc/artifacts` → `3/abc/artifacts`. */
 const artifactPathOf = (uri: string): string => uri.replace(/^mlflow-artifacts:\/*/, "").replace(/\/+$/, "")

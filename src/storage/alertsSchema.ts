@@ -1,8 +1,10 @@
 import { run } from "./schema.js"
 
-// Alert evaluation: the lease that makes one replica the evaluator, and each
+// Alert evaluation: the lease that makes one replica the evaluator, each
 // rule's state, so a new leader continues pending and firing alerts where the
-// previous one left them instead of notifying twice.
+// previous one left them instead of notifying twice, and every replica's
+// recent metric samples (JSON), so the leader's rates and burn rates cover
+// all replicas' traffic, not only its own.
 export const alerts = run((t) => [
   `CREATE TABLE leases (
     name TEXT PRIMARY KEY,
@@ -17,5 +19,12 @@ export const alerts = run((t) => [
     last_value ${t.real},
     last_evaluation ${t.int} NOT NULL,
     PRIMARY KEY (rule_name, series)
-  )`
+  )`,
+  `CREATE TABLE alert_metric_samples (
+    instance TEXT NOT NULL,
+    sampled_at ${t.int} NOT NULL,
+    points TEXT NOT NULL,
+    PRIMARY KEY (instance, sampled_at)
+  )`,
+  "CREATE INDEX alert_metric_samples_by_time ON alert_metric_samples (sampled_at)"
 ])

@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config"
 
 /**
- * End-to-end tests in a real headless Chromium (Debian's `chromium`):
+ * End-to-end tests in a real headless Chromium (Debian's `chromium`) and
+ * against a real Prometheus (Debian's `prometheus`):
  * `npm run test:e2e`, after `npm run build:ui`. One file at a time: the
  * browser and the server under test share the machine's two cores.
  */

@@ -1,12 +1,13 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Context, Effect, Exit, Option } from "effect"
+import { Context, Effect, Exit, Option, Scope } from "effect"
 import { CurrentPrincipal } from "../context.js"
 import type { Forbidden, InvalidArgument, LimitExceeded } from "../errors.js"
 import type { ExperimentAlreadyExists, ExperimentNotActive, ExperimentNotFound, RunNotFound } from "./errors.js"
 import { ExperimentTracker, type RunWriteError } from "./ExperimentTracker.js"
 import type { DatasetInput, ExperimentId, MetricInput, Run, RunId, RunStatus } from "./model.js"
 import { SystemTags } from "./naming.js"
+import { type SystemMetricsOptions, systemMetricsRecorder } from "./systemMetrics.js"
 
 /**
  * The run that `Tracking.*` helpers log to, set by {@link withRun} for the
@@ -129,6 +130,28 @@ const openRun = (tracker: ExperimentTracker["Type"], target: RunTarget) =>
     })
   })
 
+/** Options of {@link withRun}. */
+export interface WithRunOptions {
+  /**
+   * Samples the machine's and the process's CPU, memory, disk and network
+   * every `interval` (default 10 seconds) into the run as `system/*`
+   * metrics, as MLflow's `log_system_metrics`, until the body ends.
+   */
+  readonly systemMetrics?: SystemMetricsOptions
+}
+
+// The recorder gets a scope of its own: the body's scoped resources stay the caller's.
+const recordingBeside =
+  (recording: Effect.Effect<void, never, Scope.Scope> | undefined) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    recording === undefined
+      ? self
+      : Effect.acquireUseRelease(
+          Scope.make(),
+          (scope) => Effect.zipRight(Scope.extend(recording, scope), self),
+          Scope.close
+        )
+
 const finalStatus = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
   Exit.isSuccess(exit) ? "FINISHED" : Exit.isInterrupted(exit) ? "KILLED" : "FAILED"
 
@@ -138,7 +161,10 @@ const finalStatus = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
  * gets MLflow's reproducibility tags (`mlflow.source.name`,
  * `mlflow.source.git.commit`, `mlflow.user`; `mlflow.parentRunId` when
  * nested), and ends FINISHED on success, FAILED on failure and KILLED on
- * interruption.
+ * interruption. With `options.systemMetrics` the run also records
+ * `system/*` metrics while the body runs; the last ones are written before
+ * the run ends, and a failure to sample or write them is logged, never
+ * failing the body.
  *
  * @example
  * ```ts
@@ -149,20 +175,27 @@ const finalStatus = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
  *   Effect.gen(function* () {
  *     yield* Tracking.logParams({ lr: "0.01" })
  *     for (let step = 0; step < 10; step++) yield* Tracking.logMetric("loss", 1 / (step + 1), { step })
- *   })
+ *   }),
+ *   { systemMetrics: { interval: "30 seconds" } }
  * )
  * ```
  */
 export const withRun = <A, E, R>(
   target: RunTarget,
-  body: (run: Run) => Effect.Effect<A, E, R>
+  body: (run: Run) => Effect.Effect<A, E, R>,
+  options: WithRunOptions = {}
 ): Effect.Effect<A, E | OpenRunError, Exclude<R, CurrentRun> | ExperimentTracker> =>
-  Effect.flatMap(ExperimentTracker, (tracker) =>
-    Effect.acquireUseRelease(
+  Effect.gen(function* () {
+    const tracker = yield* ExperimentTracker
+    // Bad options fail before a run is opened.
+    const recorder =
+      options.systemMetrics === undefined ? undefined : yield* systemMetricsRecorder(options.systemMetrics)
+    return yield* Effect.acquireUseRelease(
       openRun(tracker, target),
       (run) =>
         body(run).pipe(
-          Effect.provideService(CurrentRun, { runId: run.info.runId, experimentId: run.info.experimentId })
+          Effect.provideService(CurrentRun, { runId: run.info.runId, experimentId: run.info.experimentId }),
+          recordingBeside(recorder?.(tracker, run.info.runId))
         ),
       (run, exit) =>
         Effect.flatMap(
@@ -173,7 +206,7 @@ export const withRun = <A, E, R>(
           Effect.catchAll((error) => Effect.logWarning("could not end run", error))
         )
     )
-  ).pipe(Effect.withSpan("Tracking.withRun"))
+  }).pipe(Effect.withSpan("Tracking.withRun"))
 
 const inRun = <A, E>(f: (tracker: ExperimentTracker["Type"], runId: RunId) => Effect.Effect<A, E>) =>
   Effect.flatMap(Effect.all([ExperimentTracker, CurrentRun]), ([tracker, run]) => f(tracker, run.runId))

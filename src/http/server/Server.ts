@@ -99,7 +99,9 @@ export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: L
 /**
  * The tracking server as a layer: building it listens, releasing it stops
  * accepting connections, lets in-flight requests finish, then releases the
- * services below it (the database closes last).
+ * services below it (the database closes last). `extraRoutes` (e.g.
+ * Prometheus `/metrics`) are served beside the built-in ones, under the
+ * same global middleware.
  *
  * @example
  * ```ts
@@ -115,8 +117,10 @@ export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: L
  * )
  * ```
  */
-export const makeServerLayer = (options: ServerOptions = {}): Layer.Layer<never, ServeError, ServedServices> =>
-  serve(options, makeRoutes(options))
+export const makeServerLayer = (
+  options: ServerOptions = {},
+  extraRoutes: Layer.Layer<never, never, HttpLayerRouter.HttpRouter> = Layer.empty
+): Layer.Layer<never, ServeError, ServedServices> => serve(options, Layer.merge(makeRoutes(options), extraRoutes))
 
 /**
  * {@link makeServerLayer} with {@link makeRoutesWith}'s `identity` middleware

@@ -54,17 +54,27 @@ layer(Server)("tracking server", (it) => {
   })
 
   describe("health", () => {
-    it.effect("/healthz, /readyz and /version answer", () =>
+    it.effect("/healthz, /health and /version answer", () =>
       Effect.gen(function* () {
-        const answers = yield* Effect.forEach(["/healthz", "/readyz", "/health", "/version"], (path) =>
+        const answers = yield* Effect.forEach(["/healthz", "/health", "/version"], (path) =>
           Effect.flatMap(request(path), (r) => Effect.promise(async () => [r.status, await r.text()] as const))
         )
-        assert.deepStrictEqual(answers.slice(0, 3), [
-          [200, "OK"],
+        assert.deepStrictEqual(answers.slice(0, 2), [
           [200, "OK"],
           [200, "OK"]
         ])
-        assert.match(answers[3]?.[1] ?? "", /^\d+\.\d+\.\d+/)
+        assert.match(answers[2]?.[1] ?? "", /^\d+\.\d+\.\d+/)
+      })
+    )
+
+    it.effect("/readyz reports BasicLayer's database, migrations and artifacts checks as passing", () =>
+      Effect.gen(function* () {
+        const { status, body } = yield* json("/readyz")
+        assert.strictEqual(status, 200)
+        const report = body as { status: string; checks: Record<string, { status: string }> }
+        assert.strictEqual(report.status, "ok")
+        assert.deepStrictEqual(Object.keys(report.checks).sort(), ["artifacts", "database", "migrations"])
+        assert.isTrue(Object.values(report.checks).every((check) => check.status === "ok"))
       })
     )
   })

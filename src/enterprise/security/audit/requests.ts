@@ -75,9 +75,15 @@ export const isAuditedWrite = (method: string, path: string): boolean => {
   return true
 }
 
-/** Path segments that are ids: experiment ids, run ids (32 hex) and logged model ids (`m-` + 32 hex). */
+/**
+ * Path segments that are ids: experiment ids, run and webhook ids (32 hex), logged model ids (`m-` + 32 hex)
+ * and webhook delivery ids (UUIDs).
+ */
 const isIdSegment = (segment: string) =>
-  /^\d+$/.test(segment) || /^[0-9a-f]{32}$/.test(segment) || /^m-[0-9a-f]{32}$/.test(segment)
+  /^\d+$/.test(segment) ||
+  /^[0-9a-f]{32}$/.test(segment) ||
+  /^m-[0-9a-f]{32}$/.test(segment) ||
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(segment)
 
 const decode = (segment: string) => {
   try {
@@ -162,13 +168,18 @@ const mlflowActions: Readonly<Record<string, string>> = {
   "DELETE logged-models/:id/tags/:key": "logged-models.delete-tag",
   "POST logged-models/:id/params": "logged-models.log-params",
   "POST registered-models/alias": "registered-models.set-alias",
-  "DELETE registered-models/alias": "registered-models.delete-alias"
+  "DELETE registered-models/alias": "registered-models.delete-alias",
+  "POST webhooks": "webhooks.create",
+  "PATCH webhooks/:id": "webhooks.update",
+  "DELETE webhooks/:id": "webhooks.delete",
+  "POST webhooks/:id/test": "webhooks.test"
 }
 
 const idKeys = {
   run: ["run_id", "runId", "run_uuid"],
   experiment: ["experiment_id", "experimentId"],
-  loggedModel: ["model_id", "modelId"]
+  loggedModel: ["model_id", "modelId"],
+  webhook: ["webhookId", "webhook_id"]
 } as const
 
 /**
@@ -264,6 +275,9 @@ export const describeRequest = (facts: RequestFacts): RequestDescription => {
     if (area === "logged-models" && segments.length > 1 && segments[1] !== "search") {
       pathId = segments[1]
       pattern = ["logged-models", ":id", ...segments.slice(2, 3), ...(segments.length > 3 ? [":key"] : [])].join("/")
+    } else if (area === "webhooks" && segments.length > 1) {
+      pathId = segments[1]
+      pattern = ["webhooks", ":id", ...segments.slice(2)].join("/")
     }
     action = `mlflow.${mlflowActions[`${facts.method} ${pattern}`] ?? pattern.split("/").join(".")}`
   } else {
@@ -304,6 +318,10 @@ export const describeRequest = (facts: RequestFacts): RequestDescription => {
     )
   }
   if (area === "datasets") return resource("dataset", field(["name"]))
+  // A redelivery's path names a delivery (kept in the entry's detail); the entry names the webhook it answers with.
+  if (area === "webhooks") {
+    return resource("webhook", (subArea === "deliveries" ? undefined : pathId) ?? fromResponse(idKeys.webhook))
+  }
   const run = field(idKeys.run)
   if (run !== undefined) return resource("run", run)
   return resource(area === "" ? "api" : area, pathId)

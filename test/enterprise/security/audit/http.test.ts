@@ -16,6 +16,7 @@ import { auditingAfter, auditRequests } from "../../../../src/enterprise/securit
 import type { AuditEntry } from "../../../../src/enterprise/security/audit/model.js"
 import { AuditRoutes } from "../../../../src/enterprise/security/audit/routes.js"
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
+import { WebhookRoutes } from "../../../../src/operations/webhooks/routes.js"
 import { trustedIdentityHeaders } from "../../../../src/http/server/identity.js"
 import { makeRoutesWith } from "../../../../src/http/server/Server.js"
 import { serveRoutes } from "../../../support/server.js"
@@ -30,9 +31,9 @@ class Fixture extends Context.Tag("test/audit/Server")<
 >() {}
 
 /**
- * The enterprise server with the audit middleware inside authentication and
- * the audit routes; alice and bob administer their tenants (the audit
- * routes are for admins).
+ * The enterprise server with the audit middleware inside authentication,
+ * the audit routes and the webhook routes; alice and bob administer their
+ * tenants (both route families are for admins).
  */
 const Server = Layer.unwrapScoped(
   Effect.gen(function* () {
@@ -54,7 +55,10 @@ const Server = Layer.unwrapScoped(
             const { key } = yield* (yield* ApiKeys).create({ principalId: principal.principalId, name: "test" })
             return Redacted.value(key)
           }).pipe(Effect.provideService(CurrentTenant, tenant))
-        const routes = makeRoutesWith({ ui: false }, Layer.merge(auditingAfter(authentication), AuditRoutes))
+        const routes = makeRoutesWith(
+          { ui: false },
+          Layer.mergeAll(auditingAfter(authentication), AuditRoutes, WebhookRoutes)
+        )
         return {
           url: yield* serveRoutes(routes, enterprise),
           keys: { alice: yield* keyFor(acme, "alice"), bob: yield* keyFor(globex, "bob") }
@@ -280,6 +284,40 @@ layer(Server, { timeout: 120_000, excludeTestServices: true })("audited enterpri
       assert.deepStrictEqual(
         renamed.entries.map((e) => [e.action, e.resourceId, e.outcome]),
         [["PATCH /api/v1/experiments/:id", id, "204"]]
+      )
+    })
+  )
+
+  it.effect("a webhook's creation is recorded as a write on the webhook, without its signing secret", () =>
+    Effect.gen(function* () {
+      const { url, keys } = yield* Fixture
+      const secret = `whsec-${randomUUID()}`
+      const { result, entries } = yield* appended(
+        acme,
+        call(url, "/api/v1/webhooks", {
+          json: {
+            name: "deploy",
+            url: "https://hooks.example.com/mlops",
+            events: ["model_version.created"],
+            secret
+          },
+          headers: bearer(keys.alice)
+        })
+      )
+      assert.strictEqual(result.status, 201, result.text)
+      const webhookId = String((result.body.webhook as { webhookId: string }).webhookId)
+      assert.deepStrictEqual(
+        entries.map((e) => [e.principal, e.action, e.resourceKind, e.resourceId, e.outcome]),
+        [["alice", "POST /api/v1/webhooks", "webhook", webhookId, "201"]]
+      )
+      assert.notInclude(JSON.stringify(entries), secret)
+      const deleted = yield* appended(
+        acme,
+        call(url, `${mlflow}/webhooks/${webhookId}`, { method: "DELETE", headers: bearer(keys.alice) })
+      )
+      assert.deepStrictEqual(
+        deleted.entries.map((e) => [e.action, e.resourceKind, e.resourceId, e.outcome]),
+        [["mlflow.webhooks.delete", "webhook", webhookId, "200"]]
       )
     })
   )

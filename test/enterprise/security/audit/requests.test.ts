@@ -30,7 +30,10 @@ describe("which requests are audited", () => {
       ["PUT", "/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model.pkl"],
       ["POST", "/api/2.0/mlflow/runs/outputs"],
       ["POST", "/api/v1/experiments"],
-      ["DELETE", "/api/v1/runs/abc"]
+      ["DELETE", "/api/v1/runs/abc"],
+      ["POST", "/api/v1/webhooks/abc/test"],
+      ["POST", "/api/v1/webhooks/deliveries/abc/redeliver"],
+      ["PATCH", "/api/2.0/mlflow/webhooks/abc"]
     ] as const) {
       assert.isTrue(isAuditedWrite(method, path), `${method} ${path}`)
     }
@@ -159,6 +162,60 @@ describe("how an entry names a request", () => {
     assert.deepStrictEqual(
       describe_("PUT", "/api/v1/admin/grants", { group: "ml", resourceKind: "experiment", resourceId: "7" }),
       ["PUT /api/v1/admin/grants", "grant", "experiment:7"]
+    )
+  })
+
+  it("webhook writes name the webhook: from the path, or from the answer for a creation and a redelivery", () => {
+    const webhookId = "f".repeat(32)
+    const deliveryId = "0f1e2d3c-4b5a-4697-8877-665544332211"
+    for (const mount of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
+      assert.deepStrictEqual(
+        describe_("POST", `${mount}/webhooks`, { name: "deploy" }, { webhook: { webhook_id: webhookId } }),
+        ["mlflow.webhooks.create", "webhook", webhookId]
+      )
+      assert.deepStrictEqual(describe_("PATCH", `${mount}/webhooks/${webhookId}`, { status: "DISABLED" }), [
+        "mlflow.webhooks.update",
+        "webhook",
+        webhookId
+      ])
+      assert.deepStrictEqual(describe_("DELETE", `${mount}/webhooks/${webhookId}`), [
+        "mlflow.webhooks.delete",
+        "webhook",
+        webhookId
+      ])
+      assert.deepStrictEqual(describe_("POST", `${mount}/webhooks/${webhookId}/test`), [
+        "mlflow.webhooks.test",
+        "webhook",
+        webhookId
+      ])
+    }
+    assert.deepStrictEqual(
+      describe_("POST", "/api/v1/webhooks", { name: "deploy" }, { webhook: { webhookId }, secret: "s3cret" }),
+      ["POST /api/v1/webhooks", "webhook", webhookId]
+    )
+    assert.deepStrictEqual(describe_("PATCH", `/api/v1/webhooks/${webhookId}`), [
+      "PATCH /api/v1/webhooks/:id",
+      "webhook",
+      webhookId
+    ])
+    assert.deepStrictEqual(describe_("DELETE", `/api/v1/webhooks/${webhookId}`), [
+      "DELETE /api/v1/webhooks/:id",
+      "webhook",
+      webhookId
+    ])
+    assert.deepStrictEqual(describe_("POST", `/api/v1/webhooks/${webhookId}/test`), [
+      "POST /api/v1/webhooks/:id/test",
+      "webhook",
+      webhookId
+    ])
+    assert.deepStrictEqual(
+      describe_("POST", `/api/v1/webhooks/deliveries/${deliveryId}/redeliver`, {}, { deliveryId: "new", webhookId }),
+      ["POST /api/v1/webhooks/deliveries/:id/redeliver", "webhook", webhookId]
+    )
+    // Refused (the delivery is not the caller's): no webhook to name.
+    assert.deepStrictEqual(
+      describe_("POST", `/api/v1/webhooks/deliveries/${deliveryId}/redeliver`, {}, { _tag: "WebhookDeliveryNotFound" }),
+      ["POST /api/v1/webhooks/deliveries/:id/redeliver", "webhook", ""]
     )
   })
 

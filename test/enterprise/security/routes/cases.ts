@@ -38,7 +38,12 @@ export const nowhere: Ids = {
   datasetVersion: 1,
   datasetDigest: "0000",
   groupName: "no-such-group",
-  keyId: "0000000000000000"
+  keyId: "0000000000000000",
+  webhookId: "0123456789abcdef0123456789abcdef",
+  webhookName: "no-such-webhook",
+  // The discard port: nothing answers there.
+  webhookUrl: "http://127.0.0.1:9/hooks/none",
+  deliveryId: "01234567-89ab-4cde-8f01-23456789abcd"
 }
 
 /** A short account of an answer, for failure messages. */

@@ -8,6 +8,7 @@ import { Principals } from "../../../../src/enterprise/auth/principals/Principal
 import { Grants } from "../../../../src/enterprise/auth/rbac/Grants.js"
 import { Resource } from "../../../../src/enterprise/auth/rbac/model.js"
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
+import { receiver } from "../../../operations/webhooks/support.js"
 
 /*
  * The enterprise server as it ships (`makeEnterpriseServerLayer` over
@@ -16,7 +17,9 @@ import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
  * acme (alice) and globex (bob), each its tenant's admin, so that what
  * keeps alice out of globex's data is tenant isolation, not a missing role;
  * and a third, `default` (dave), the tenant a request without one falls to.
- * Rate limits are off: these suites send a few thousand requests.
+ * Rate limits are off: these suites send a few thousand requests. Webhooks
+ * may target loopback addresses, so that the tenants' subscriptions point
+ * at a receiver of the suite's, which answers every delivery with 200.
  */
 
 export const acme = TenantId.make("acme")
@@ -29,6 +32,8 @@ export class EnterpriseServer extends Context.Tag("test/security/EnterpriseServe
   EnterpriseServer,
   {
     readonly url: string
+    /** The webhook receiver's base URL: subscriptions append a path of their own. */
+    readonly hooks: string
     /** Admins of acme (alice), globex (bob) and the tenant `default` (dave), where sign-ins without a tenant land. */
     readonly keys: { readonly alice: string; readonly bob: string; readonly dave: string }
   }
@@ -36,7 +41,11 @@ export class EnterpriseServer extends Context.Tag("test/security/EnterpriseServe
 
 export const EnterpriseServerLive = Layer.unwrapScoped(
   Effect.gen(function* () {
-    const { layer: services } = yield* freshEnterprise("security-routes", { rateLimits: noRateLimits })
+    const { layer: services } = yield* freshEnterprise("security-routes", {
+      rateLimits: noRateLimits,
+      webhooks: { allowPrivateNetworks: true }
+    })
+    const hooks = yield* receiver()
     const port = yield* freePort
     const server = makeEnterpriseServerLayer({ port, host: "127.0.0.1", ui: false })
     const fixture = Layer.effect(
@@ -61,6 +70,7 @@ export const EnterpriseServerLive = Layer.unwrapScoped(
         yield* tenants.create({ tenantId: globex, displayName: "Globex" })
         return {
           url: `http://127.0.0.1:${port}`,
+          hooks: hooks.url,
           keys: {
             alice: yield* adminWithKey(acme, "alice"),
             bob: yield* adminWithKey(globex, "bob"),

@@ -15,6 +15,9 @@ import { AuditRoutes } from "../../../../src/enterprise/security/audit/routes.js
 import { Tenants } from "../../../../src/enterprise/tenancy/Tenants.js"
 import { MlopsApi } from "../../../../src/http/api/Api.js"
 import { ApiRoutes } from "../../../../src/http/server/Server.js"
+import { PrometheusRoutes } from "../../../../src/operations/telemetry/prometheus.js"
+import { WebhookRoutes } from "../../../../src/operations/webhooks/routes.js"
+import { Webhooks } from "../../../../src/operations/webhooks/Webhooks.js"
 import {
   distinctRoutes,
   httpApiEndpoints,
@@ -45,6 +48,7 @@ export const isPublicPath = (path: string): boolean =>
   path === "/health" ||
   path === "/readyz" ||
   path === "/version" ||
+  path === "/metrics" ||
   path === "/openapi.json" ||
   path === "/docs" ||
   path.startsWith("/auth/")
@@ -56,13 +60,21 @@ const isMlflowPath = (path: string): boolean =>
  * The routes the enterprise server registers, recorded from the code: the
  * server's API routes (`ApiRoutes`: the native HttpApi, its docs, health,
  * run events, MLflow's REST API) plus the enterprise server's own (sign-in,
- * the admin API, the audit trail, MLflow's permission API), mirroring
+ * the admin API, the audit trail, MLflow's permission API, the webhooks', Prometheus' /metrics), mirroring
  * `enterpriseRoutes` in layers/Enterprise.ts (not exported: a route added
  * there must be added here too). Services are captured, never called.
  */
 export const enterpriseRoutes: Effect.Effect<ReadonlyArray<ServedRoute>> = Effect.gen(function* () {
   const recorded = yield* recordRoutes(
-    Layer.mergeAll(ApiRoutes, makeSsoRoutes({}), makeAdminRoutes({}), AuditRoutes, RbacMlflowRoutes).pipe(
+    Layer.mergeAll(
+      ApiRoutes,
+      makeSsoRoutes({}),
+      makeAdminRoutes({}),
+      AuditRoutes,
+      RbacMlflowRoutes,
+      WebhookRoutes,
+      PrometheusRoutes
+    ).pipe(
       Layer.provide(
         Layer.mergeAll(
           TestLayer,
@@ -74,7 +86,8 @@ export const enterpriseRoutes: Effect.Effect<ReadonlyArray<ServedRoute>> = Effec
           unusable(AuditTrail),
           unusable(Sessions),
           unusable(Tenants),
-          unusable(SsoDirectory)
+          unusable(SsoDirectory),
+          unusable(Webhooks)
         )
       )
     )

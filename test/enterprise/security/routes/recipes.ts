@@ -380,6 +380,32 @@ const mlflow: Record<string, Recipe> = {
     { spoils: ["username"] }
   ),
 
+  // MLflow's webhook API (served by the webhook routes, which refuse unknown fields).
+  "POST /webhooks": strict(own, (i, f) => ({
+    path: "/webhooks",
+    body: {
+      name: `${i.webhookName}-${f.suffix}`,
+      url: i.webhookUrl,
+      events: [{ entity: "MODEL_VERSION", action: "CREATED" }]
+    }
+  })),
+  "GET /webhooks": strict(filtered, (_, f) => ({
+    path: "/webhooks",
+    query: { max_results: String(Math.min(f.pageSize, 1000)) }
+  })),
+  "GET /webhooks/:webhookId": strict(denied, (i) => ({ path: `/webhooks/${i.webhookId}` })),
+  "PATCH /webhooks/:webhookId": strict(denied, (i, f) => ({
+    path: `/webhooks/${i.webhookId}`,
+    body: { description: `changed-${f.suffix}` }
+  })),
+  "DELETE /webhooks/:webhookId": strict(denied, (i) => ({ path: `/webhooks/${i.webhookId}` }), {
+    spoils: ["webhookId", "deliveryId"]
+  }),
+  "POST /webhooks/:webhookId/test": strict(denied, (i) => ({
+    path: `/webhooks/${i.webhookId}/test`,
+    body: { event: { entity: "MODEL_VERSION", action: "CREATED" } }
+  })),
+
   // Any other path under the prefix: MLflow's 404 page.
   "* /*": denied((i) => ({ path: "/experiments/no-such-endpoint", query: { experiment_id: i.experimentId } }), {
     control: [404]
@@ -758,7 +784,37 @@ const native: Record<string, Recipe> = {
     }),
     { recordsRequests: true }
   ),
-  [`GET ${v1}/audit/verify`]: filtered(() => ({ path: `${v1}/audit/verify` }))
+  [`GET ${v1}/audit/verify`]: filtered(() => ({ path: `${v1}/audit/verify` })),
+
+  // Webhooks: the tenant's admins' only; strict like the admin API. A test ping and a redelivery
+  // of alice's own reach the suite's receiver.
+  [`POST ${v1}/webhooks`]: strict(own, (i, f) => ({
+    path: `${v1}/webhooks`,
+    body: { name: `${i.webhookName}-${f.suffix}`, url: i.webhookUrl, events: ["model_version.created"] }
+  })),
+  [`GET ${v1}/webhooks`]: strict(filtered, () => ({ path: `${v1}/webhooks` })),
+  [`GET ${v1}/webhooks/:webhookId`]: strict(denied, (i) => ({ path: `${v1}/webhooks/${i.webhookId}` })),
+  [`PATCH ${v1}/webhooks/:webhookId`]: strict(denied, (i, f) => ({
+    path: `${v1}/webhooks/${i.webhookId}`,
+    body: { description: `changed-${f.suffix}` }
+  })),
+  [`DELETE ${v1}/webhooks/:webhookId`]: strict(denied, (i) => ({ path: `${v1}/webhooks/${i.webhookId}` }), {
+    spoils: ["webhookId", "deliveryId"]
+  }),
+  [`POST ${v1}/webhooks/:webhookId/test`]: strict(denied, (i) => ({
+    path: `${v1}/webhooks/${i.webhookId}/test`,
+    body: { event: "model_version.created" }
+  })),
+  [`GET ${v1}/webhooks/:webhookId/deliveries`]: strict(denied, (i, f) => ({
+    path: `${v1}/webhooks/${i.webhookId}/deliveries`,
+    query: { limit: String(Math.min(f.pageSize, 1000)) }
+  })),
+  [`GET ${v1}/webhooks/deliveries/:deliveryId`]: strict(denied, (i) => ({
+    path: `${v1}/webhooks/deliveries/${i.deliveryId}`
+  })),
+  [`POST ${v1}/webhooks/deliveries/:deliveryId/redeliver`]: strict(denied, (i) => ({
+    path: `${v1}/webhooks/deliveries/${i.deliveryId}/redeliver`
+  }))
 }
 
 /** The web UI's artifact download route of MLflow's server. */

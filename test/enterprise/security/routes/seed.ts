@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { bearer, json, type Request, type Response, send } from "./http.js"
 
 /** The identifiers of one tenant's seeded data, which requests fill their parameters with. */
@@ -31,6 +31,12 @@ export interface Ids {
   readonly groupName: string
   /** An API key of the seeding admin, never used. */
   readonly keyId: string
+  /** A webhook subscription to `model_version.created`, and the URL it posts to (the suite's receiver). */
+  readonly webhookId: string
+  readonly webhookName: string
+  readonly webhookUrl: string
+  /** The subscription's delivery of the seeded version's creation, delivered. */
+  readonly deliveryId: string
 }
 
 /**
@@ -60,12 +66,15 @@ let seeds = 0
  * Seeds, as the tenant's admin over the API, an experiment (tagged) with a
  * running run (metrics, params, tags, a dataset input, an artifact file), a
  * registered model (described, tagged) with a version (tagged) and an
- * alias, a logged model (params, tags), a dataset with content, and two
- * users, one granted READ on the experiment and the model. Every name and
- * value carries `label` and a counter, so each seed is distinct and its
- * strings can be searched for in answers.
+ * alias, a logged model (params, tags), a dataset with content, two
+ * users, one granted READ on the experiment and the model, and a webhook
+ * (at a path of `hooks`, the receiver) subscribed before the version was
+ * created, whose delivery of it is waited for until delivered, so that the
+ * delivery log stays as it is. Every name and value carries `label` and a
+ * counter, so each seed is distinct and its strings can be searched for in
+ * answers.
  */
-export const seed = (url: string, key: string, label: string): Effect.Effect<Seeded> =>
+export const seed = (url: string, key: string, label: string, hooks: string): Effect.Effect<Seeded> =>
   Effect.gen(function* () {
     const mark = `${label}${++seeds}`
     const name = (what: string) => `${mark}-${what}`
@@ -80,7 +89,9 @@ export const seed = (url: string, key: string, label: string): Effect.Effect<See
     const username = name("user")
     const otherUsername = name("other-user")
     const groupName = name("group")
-    const [experiment, dataset, , , , , ownKey] = yield* Effect.all(
+    const webhookName = name("webhook")
+    const webhookUrl = `${hooks}/${name("hook")}`
+    const [experiment, dataset, , , , , ownKey, webhook] = yield* Effect.all(
       [
         call({
           method: "POST",
@@ -105,7 +116,18 @@ export const seed = (url: string, key: string, label: string): Effect.Effect<See
         call({ method: "POST", path: `${mlflow}/users/create`, body: { username } }),
         call({ method: "POST", path: `${mlflow}/users/create`, body: { username: otherUsername } }),
         call({ method: "POST", path: "/api/v1/admin/groups", body: { name: groupName } }),
-        call({ method: "POST", path: "/api/v1/me/keys", body: { name: name("key") } })
+        call({ method: "POST", path: "/api/v1/me/keys", body: { name: name("key") } }),
+        call({
+          method: "POST",
+          path: "/api/v1/webhooks",
+          body: {
+            name: webhookName,
+            url: webhookUrl,
+            events: ["model_version.created"],
+            description: secret("webhook-description"),
+            secret: secret("signing-key")
+          }
+        })
       ],
       { concurrency: "unbounded" }
     )
@@ -210,6 +232,23 @@ export const seed = (url: string, key: string, label: string): Effect.Effect<See
       body: { name: modelName, alias, version: versionNumber }
     })
     const loggedModelId = String((logged.model as { info: { model_id: string } }).info.model_id)
+    const webhookId = String((webhook.webhook as { webhookId: string }).webhookId)
+    // The worker delivers within a poll or two; until then the log changes under the snapshots.
+    const delivery = yield* call({ method: "GET", path: `/api/v1/webhooks/${webhookId}/deliveries` }).pipe(
+      Effect.flatMap((body) => {
+        const log = body.deliveries as ReadonlyArray<{ readonly deliveryId: string; readonly state: string }>
+        const [first] = log
+        return first !== undefined && log.every((d) => d.state === "delivered")
+          ? Effect.succeed(first)
+          : Effect.fail("pending")
+      }),
+      Effect.retry(Schedule.spaced("100 millis")),
+      Effect.timeoutFail({
+        duration: "30 seconds",
+        onTimeout: () => `seeding: the webhook's delivery of ${modelName} version ${versionNumber} was never delivered`
+      }),
+      Effect.orDie
+    )
 
     const ids: Ids = {
       username,
@@ -233,7 +272,11 @@ export const seed = (url: string, key: string, label: string): Effect.Effect<See
       datasetVersion: Number(dataset.version),
       datasetDigest,
       groupName,
-      keyId: String((ownKey.apiKey as { keyId: string }).keyId)
+      keyId: String((ownKey.apiKey as { keyId: string }).keyId),
+      webhookId,
+      webhookName,
+      webhookUrl,
+      deliveryId: delivery.deliveryId
     }
     const names = [
       ...[
@@ -256,12 +299,16 @@ export const seed = (url: string, key: string, label: string): Effect.Effect<See
         "user",
         "other-user",
         "group",
-        "key"
+        "key",
+        "webhook",
+        "hook"
       ].map(name),
       runId,
       loggedModelId,
       datasetDigest,
-      ids.keyId
+      ids.keyId,
+      webhookId,
+      ids.deliveryId
     ]
     const secrets = [
       "exp-tag",
@@ -275,7 +322,9 @@ export const seed = (url: string, key: string, label: string): Effect.Effect<See
       "version-description",
       "version-tag",
       "logged-param",
-      "logged-tag"
+      "logged-tag",
+      "webhook-description",
+      "signing-key"
     ].map(secret)
     // A key's secret is answered once, when it is made.
     return { ids, names, secrets: [...secrets, String(ownKey.key)] }
@@ -325,6 +374,16 @@ export const snapshot = (url: string, key: string, ids: Ids): Effect.Effect<Read
       method: "GET",
       path: "/api/v1/audit",
       query: { resourceKind: "experiment", resourceId: ids.experimentId, limit: "1000" }
+    },
+    { method: "GET", path: "/api/v1/webhooks" },
+    { method: "GET", path: `/api/v1/webhooks/${ids.webhookId}` },
+    { method: "GET", path: `/api/v1/webhooks/${ids.webhookId}/deliveries` },
+    { method: "GET", path: `/api/v1/webhooks/deliveries/${ids.deliveryId}` },
+    { method: "GET", path: `${mlflow}/webhooks` },
+    {
+      method: "GET",
+      path: "/api/v1/audit",
+      query: { resourceKind: "webhook", resourceId: ids.webhookId, limit: "1000" }
     }
   ]
   return Effect.forEach(reads, (request) =>

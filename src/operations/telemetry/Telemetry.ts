@@ -1,0 +1,120 @@
+import * as OtlpLogger from "@effect/opentelemetry/OtlpLogger"
+import * as OtlpMetrics from "@effect/opentelemetry/OtlpMetrics"
+import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
+import { FetchHttpClient } from "@effect/platform"
+import { type Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
+import { type TelemetryOptions, telemetryFromEnv } from "./config.js"
+import { instrumentTracer } from "./tracer.js"
+
+/**
+ * Database statement and route-naming instrumentation over whatever tracer
+ * is installed (Effect's in-process tracer when nothing exports): feeds
+ * `mlops_db_query_duration_seconds` for Prometheus without exporting spans.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { makeBasicLayer } from "effect-mlops/layers"
+ * import { layerSpanMetrics } from "effect-mlops/telemetry"
+ *
+ * const Services = Layer.merge(makeBasicLayer({ dataPath: "./mlops-data" }), layerSpanMetrics)
+ * ```
+ */
+export const layerSpanMetrics: Layer.Layer<never> = Layer.unwrapEffect(
+  Effect.map(Effect.tracer, (tracer) => Layer.setTracer(instrumentTracer(tracer)))
+)
+
+/**
+ * Exports traces, metrics and logs over OTLP/HTTP (protobuf) as `options`
+ * say; a signal without an endpoint is not exported. Spans are batched and
+ * pushed every 5 s (logs every second, metrics every
+ * `metricExportInterval`), in the background: the traced code never waits
+ * for the network, and a failing collector only drops telemetry. Releasing
+ * the layer flushes what is buffered.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { layer } from "effect-mlops/telemetry"
+ *
+ * const Telemetry = layer({
+ *   serviceName: "tracking-server",
+ *   endpoints: { traces: "http://localhost:4318/v1/traces" }
+ * })
+ * ```
+ */
+export const layer = (options: TelemetryOptions): Layer.Layer<never> => {
+  const resource = {
+    serviceName: options.serviceName,
+    serviceVersion: options.serviceVersion,
+    attributes: { ...options.resourceAttributes }
+  }
+  const headers = Object.fromEntries(
+    Object.entries(options.headers ?? {}).map(([name, value]) => [name, Redacted.value(value)])
+  )
+  const { logs, metrics, traces } = options.endpoints
+  const tracer =
+    traces === undefined
+      ? layerSpanMetrics
+      : Layer.unwrapScoped(
+          Effect.gen(function* () {
+            const inProcess = yield* Effect.tracer
+            const otlp = yield* OtlpTracer.make({
+              url: traces,
+              resource,
+              headers,
+              exportInterval: options.exportInterval
+            })
+            const ratio = options.traceSampleRatio
+            return Layer.setTracer(
+              instrumentTracer(otlp, ratio === undefined ? undefined : { ratio, unsampled: inProcess })
+            )
+          })
+        )
+  return Layer.mergeAll(
+    tracer,
+    metrics === undefined
+      ? Layer.empty
+      : OtlpMetrics.layer({ url: metrics, resource, headers, exportInterval: options.metricExportInterval }),
+    logs === undefined
+      ? Layer.empty
+      : OtlpLogger.layer({ url: logs, resource, headers, exportInterval: options.exportInterval })
+  ).pipe(Layer.provide(OtlpSerialization.layerProtobuf), Layer.provide(FetchHttpClient.layer))
+}
+
+/**
+ * {@link layer} with options read from `config` when the layer is built, so
+ * a bad setting fails at startup; `None` exports nothing.
+ *
+ * @example
+ * ```ts
+ * import { layerConfig, newRelicConfig } from "effect-mlops/telemetry"
+ *
+ * const NewRelicTelemetry = layerConfig(newRelicConfig())
+ * ```
+ */
+export const layerConfig = (
+  config: Config.Config<TelemetryOptions | Option.Option<TelemetryOptions>>
+): Layer.Layer<never, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(config, (options) =>
+      Option.isOption(options) ? Option.match(options, { onNone: () => Layer.empty, onSome: layer }) : layer(options)
+    )
+  )
+
+/**
+ * {@link layer} configured by the standard `OTEL_*` environment variables
+ * ({@link telemetryFromEnv}); with no OTLP endpoint set, or
+ * `OTEL_SDK_DISABLED=true`, it is `Layer.empty` and costs nothing.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { makeBasicLayer } from "effect-mlops/layers"
+ * import { layerFromEnv } from "effect-mlops/telemetry"
+ *
+ * const Services = Layer.merge(makeBasicLayer({ dataPath: "./mlops-data" }), layerFromEnv)
+ * ```
+ */
+export const layerFromEnv: Layer.Layer<never, ConfigError.ConfigError> = layerConfig(telemetryFromEnv)

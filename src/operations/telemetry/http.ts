@@ -1,0 +1,50 @@
+import { HttpLayerRouter, HttpServerError, HttpServerRequest } from "@effect/platform"
+import { Clock, Effect, Exit, MetricLabel, Tracer } from "effect"
+import { httpRequestDuration, httpRequests } from "./metrics.js"
+
+/** The route label of requests no route matched, so scanners cannot grow the label's cardinality. */
+export const unmatchedRoute = "unmatched"
+
+/**
+ * Global middleware recording `http_server_requests_total` and
+ * `http_server_request_duration_seconds` for every request, tagged
+ * `method`, `route`, `status` and `status_class` (`2xx` … `5xx`, what SLO
+ * burn-rate rules count errors by). The route is the pattern the router
+ * matched, which it records on the request's span as `http.route`.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { layerRequestMetrics, PrometheusRoutes } from "effect-mlops/telemetry"
+ *
+ * const TelemetryRoutes = Layer.merge(layerRequestMetrics, PrometheusRoutes)
+ * ```
+ */
+export const layerRequestMetrics = HttpLayerRouter.middleware(
+  (app) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Effect.flatMap(Clock.currentTimeNanos, (start) =>
+        Effect.onExit(app, (exit) =>
+          Effect.gen(function* () {
+            const end = yield* Clock.currentTimeNanos
+            // Failures become responses further out; resolve them the same way (RouteNotFound is a 404).
+            const status = Exit.isSuccess(exit)
+              ? exit.value.status
+              : (yield* HttpServerError.causeResponse(exit.cause))[0].status
+            const span = yield* Effect.serviceOption(Tracer.ParentSpan)
+            const route =
+              span._tag === "Some" && span.value._tag === "Span" ? span.value.attributes.get("http.route") : undefined
+            const labels = [
+              MetricLabel.make("method", request.method),
+              MetricLabel.make("route", typeof route === "string" ? route : unmatchedRoute),
+              MetricLabel.make("status", String(status)),
+              MetricLabel.make("status_class", `${Math.floor(status / 100)}xx`)
+            ]
+            httpRequests.unsafeUpdate(1, labels)
+            httpRequestDuration.unsafeUpdate(Number(end - start) / 1e9, labels)
+          })
+        )
+      )
+    ),
+  { global: true }
+)

@@ -1,0 +1,151 @@
+import { FetchHttpClient, type HttpClient, HttpClientRequest } from "@effect/platform"
+import { Duration, Effect, Option, Random, Stream } from "effect"
+import { signatureHeaders, signWebhook } from "./signature.js"
+import { checkResolvedHost } from "./url.js"
+
+/** How deliveries are sent and retried. */
+export interface DeliveryPolicy {
+  readonly maxAttempts: number
+  readonly timeout: Duration.Duration
+  readonly baseDelay: Duration.Duration
+  readonly maxDelay: Duration.Duration
+  readonly allowPrivateNetworks: boolean
+}
+
+/** What one POST came to: the answer's status and the start of its body, or why there was no answer. */
+export interface SendResult {
+  readonly status: number | null
+  readonly body: string
+  readonly error: string | null
+  readonly retryAfter: string | undefined
+  /** No answer can ever succeed: the host is not allowed. */
+  readonly refused: boolean
+}
+
+/** The longest a `Retry-After` may hold a subscription back. */
+const longestRetryAfter = Duration.hours(1)
+/** How much of an answer's body the log keeps. */
+const bodyLimit = 1000
+
+const readBody = (stream: Stream.Stream<Uint8Array, unknown>) =>
+  stream.pipe(
+    Stream.decodeText(),
+    Stream.runFoldWhile(
+      "",
+      (text) => text.length < bodyLimit,
+      (text, chunk) => text + chunk
+    ),
+    Effect.map((text) => text.slice(0, bodyLimit)),
+    Effect.orElseSucceed(() => "")
+  )
+
+const failure = (error: string, refused = false): SendResult => ({
+  status: null,
+  body: "",
+  error,
+  retryAfter: undefined,
+  refused
+})
+
+/**
+ * One signed POST of `payload` to `url`. Redirects are not followed (a
+ * redirect could lead a request into a private network), the answer's body
+ * is read up to 1,000 characters, and the request gives up after the
+ * policy's timeout. Never fails: every outcome is a {@link SendResult}.
+ */
+export const send = (
+  client: HttpClient.HttpClient,
+  policy: DeliveryPolicy,
+  request: {
+    readonly url: string
+    readonly secret: string
+    readonly deliveryId: string
+    readonly payload: string
+    readonly nowMillis: number
+  }
+): Effect.Effect<SendResult> => {
+  const url = new URL(request.url)
+  const timestamp = String(Math.floor(request.nowMillis / 1000))
+  const post = HttpClientRequest.post(url).pipe(
+    HttpClientRequest.setHeaders({
+      [signatureHeaders.deliveryId]: request.deliveryId,
+      [signatureHeaders.timestamp]: timestamp,
+      [signatureHeaders.signature]: signWebhook({
+        secret: request.secret,
+        deliveryId: request.deliveryId,
+        timestamp,
+        payload: request.payload
+      }),
+      "user-agent": "effect-mlops-webhooks"
+    }),
+    HttpClientRequest.bodyText(request.payload, "application/json")
+  )
+  const exchange = client.execute(post).pipe(
+    Effect.flatMap((response) =>
+      Effect.map(
+        readBody(response.stream),
+        (body): SendResult => ({
+          status: response.status,
+          body,
+          error: response.status >= 200 && response.status < 300 ? null : `HTTP ${response.status}`,
+          retryAfter: response.headers["retry-after"],
+          refused: false
+        })
+      )
+    ),
+    Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
+    Effect.timeoutFail({
+      duration: policy.timeout,
+      onTimeout: () => `no answer within ${Duration.format(policy.timeout)}`
+    }),
+    Effect.catchAll((error) => Effect.succeed(failure(typeof error === "string" ? error : error.message)))
+  )
+  return policy.allowPrivateNetworks
+    ? exchange
+    : Effect.flatMap(Effect.either(checkResolvedHost(url)), (checked) =>
+        checked._tag === "Left" ? Effect.succeed(failure(checked.left, true)) : exchange
+      )
+}
+
+/** What the worker does after an attempt. */
+export type Verdict =
+  | { readonly _tag: "Delivered" }
+  | { readonly _tag: "Failed" }
+  | { readonly _tag: "Retry"; readonly delayMillis: number }
+
+/** `Retry-After` in milliseconds (delta-seconds or an HTTP date; RFC 9110 §10.2.3), at most an hour. */
+const retryAfterMillis = (header: string | undefined, nowMillis: number): Option.Option<number> => {
+  const value = header?.trim()
+  if (value === undefined || value === "") return Option.none()
+  const millis = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - nowMillis
+  return Number.isFinite(millis)
+    ? Option.some(Math.min(Math.max(0, millis), Duration.toMillis(longestRetryAfter)))
+    : Option.none()
+}
+
+/**
+ * The verdict on attempt number `attempt`: a 2xx is delivered; a redirect or
+ * a 4xx other than 408 and 429 will not change on a retry, so it fails for
+ * good, as does a refused host; anything else (5xx, 408, 429, no answer) is
+ * retried after an exponential backoff with jitter (half to all of
+ * `baseDelay·2^(attempt-1)`, at most `maxDelay`), or after the answer's
+ * `Retry-After` when that is longer, until `maxAttempts` attempts are spent.
+ */
+export const judge = (
+  policy: DeliveryPolicy,
+  result: SendResult,
+  attempt: number,
+  nowMillis: number
+): Effect.Effect<Verdict> => {
+  const status = result.status
+  if (status !== null && status >= 200 && status < 300) return Effect.succeed({ _tag: "Delivered" })
+  const permanent =
+    result.refused || (status !== null && status >= 300 && status < 500 && status !== 408 && status !== 429)
+  if (permanent || attempt >= policy.maxAttempts) return Effect.succeed({ _tag: "Failed" })
+  const ceiling = Math.min(Duration.toMillis(policy.baseDelay) * 2 ** (attempt - 1), Duration.toMillis(policy.maxDelay))
+  return Effect.map(Random.nextRange(0.5, 1), (factor) => {
+    const backoff = Math.round(ceiling * factor)
+    const asked = Option.getOrElse(retryAfterMillis(result.retryAfter, nowMillis), () => 0)
+    return { _tag: "Retry", delayMillis: Math.max(backoff, asked) }
+  })
+}

@@ -1,0 +1,84 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Logger } from "effect"
+import type { AlertNotification } from "../../../src/operations/alerts/model.js"
+import { logNotifier, makeWebhookNotifier } from "../../../src/operations/alerts/Notifier.js"
+import { receiver } from "./harness.js"
+
+const firing: AlertNotification = {
+  rule: "champion-accuracy",
+  series: "",
+  status: "firing",
+  value: 0.85,
+  labels: { severity: "page" },
+  annotations: { run_id: "0123456789abcdef0123456789abcdef" },
+  summary: "churn@champion val_accuracy is 0.85",
+  activeSince: 1_700_000_000_000,
+  at: 1_700_000_600_000
+}
+
+describe("webhook notifier", () => {
+  it.live("posts a Slack-compatible message: text, blocks and a coloured attachment", () =>
+    Effect.gen(function* () {
+      const hook = yield* receiver()
+      const notifier = yield* makeWebhookNotifier({ url: hook.url })
+      yield* notifier.notify(firing)
+      const [request] = yield* hook.received
+      assert.strictEqual(request?.contentType, "application/json")
+      const body = request?.body as {
+        text: string
+        blocks: ReadonlyArray<{ type: string; text?: { text: string } }>
+        attachments: ReadonlyArray<{ color: string }>
+      }
+      assert.strictEqual(body.text, "[FIRING] champion-accuracy: churn@champion val_accuracy is 0.85")
+      assert.deepStrictEqual(
+        body.blocks.map((block) => block.type),
+        ["section", "context"]
+      )
+      assert.include(body.blocks[0]?.text?.text ?? "", "run_id: 0123456789abcdef0123456789abcdef")
+      assert.strictEqual(body.attachments[0]?.color, "#d00000")
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layer))
+  )
+
+  it.live("retries a receiver that answers 503, then delivers once", () =>
+    Effect.gen(function* () {
+      const hook = yield* receiver([503, 503])
+      const notifier = yield* makeWebhookNotifier({ url: hook.url, backoff: "5 millis" })
+      yield* notifier.notify({ ...firing, status: "resolved" })
+      const requests = yield* hook.received
+      assert.lengthOf(requests, 3)
+      assert.strictEqual((requests[2]?.body as { text: string }).text.startsWith("[RESOLVED]"), true)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layer))
+  )
+
+  it.live("gives up with NotificationFailed on a client error, without retrying", () =>
+    Effect.gen(function* () {
+      const hook = yield* receiver([404])
+      const notifier = yield* makeWebhookNotifier({ url: hook.url, backoff: "5 millis" })
+      const error = yield* Effect.flip(notifier.notify(firing))
+      assert.strictEqual(error._tag, "NotificationFailed")
+      assert.strictEqual(error.rule, "champion-accuracy")
+      assert.lengthOf(yield* hook.received, 1)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layer))
+  )
+})
+
+describe("log notifier", () => {
+  it.effect("logs a firing alert as a warning annotated with the rule, value and labels", () =>
+    Effect.gen(function* () {
+      const lines: Array<{ level: string; message: unknown; annotations: Record<string, unknown> }> = []
+      const capture = Logger.make(({ annotations, logLevel, message }) => {
+        lines.push({ level: logLevel.label, message, annotations: Object.fromEntries(annotations) })
+      })
+      yield* logNotifier.notify(firing).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      const [line] = lines
+      assert.strictEqual(line?.level, "WARN")
+      assert.deepStrictEqual(line?.message, ["[FIRING] champion-accuracy: churn@champion val_accuracy is 0.85"])
+      assert.include(line?.annotations ?? {}, {
+        "alert.rule": "champion-accuracy",
+        "alert.value": "0.85",
+        "alert.label.severity": "page"
+      })
+    })
+  )
+})
