@@ -15,6 +15,7 @@
 import { Effect } from "effect"
 import { compareColumns, profileColumns } from "../src/operations/drift/compare.js"
 import { DriftConfig, DriftFeature } from "../src/operations/drift/model.js"
+import { normal } from "../test/support/synthetic.js"
 import type { Figure } from "./report.js"
 
 const features = 20
@@ -22,28 +23,11 @@ const batchRows = 1_000_000
 const referenceRows = 100_000
 const rounds = 3
 
-/** Seeded normal draws (mulberry32 + Box–Muller), so every run times the same data. */
-const normals = (seed: number, n: number, mean: number, sd: number): Float64Array => {
-  let state = seed >>> 0
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const out = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    out[i] = mean + sd * Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform())
-  }
-  return out
-}
-
 const makeColumns = (seed: number, rows: number, shifted: boolean): Record<string, Float64Array> => {
   const columns: Record<string, Float64Array> = {}
   for (let f = 0; f < features; f++) {
     // Rounded to cents, as prices and amounts are: ties are part of the workload.
-    const column = normals(seed + f, rows, 100, 15)
+    const column = normal(seed + f, rows, 100, 15)
     const shift = shifted && f % 2 === 0 ? 15 : 0
     for (let i = 0; i < rows; i++) column[i] = Math.round((column[i]! + shift) * 100) / 100
     columns[`f${f}`] = column

@@ -11,6 +11,7 @@ import { runIngest } from "./ingest.js"
 import type { Figure } from "./report.js"
 import { report } from "./report.js"
 import { runSearch } from "./search.js"
+import { runTelemetry } from "./telemetry.js"
 import { runUi } from "./ui.js"
 
 const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
@@ -21,7 +22,8 @@ const suites: Record<string, () => Promise<ReadonlyArray<Figure>>> = {
   http: runHttp,
   ui: runUi,
   enterprise: runEnterprise,
-  drift: runDrift
+  drift: runDrift,
+  telemetry: runTelemetry
 }
 
 const wanted = process.argv.slice(2)

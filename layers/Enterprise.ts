@@ -183,9 +183,8 @@ export const makeEnterpriseLayer = (
     Layer.provide(Sql)
   )
   // Registry and run events are recorded in the change's transaction, below the role checks, so a refused
-  // call publishes nothing; the delivery worker lives as long as the layer, on every replica.
+  // call publishes nothing. The server delivers them (makeEnterpriseServerLayer).
   const Evented = layerWebhookEvents.pipe(Layer.provide(Layer.mergeAll(Tracker, Registry, WebhooksLive)))
-  const WebhookDelivery = Layer.merge(WebhooksLive, layerWebhookWorker().pipe(Layer.provide(WebhooksLive)))
   // Role checks wrap the core services; tenants and the registry below them use the tracker undecorated.
   const Core = Layer.mergeAll(Evented, Models, layerGuardDatasetFiles.pipe(Layer.provide(Artifacts)), Data)
   const AuthorizerLive = Authorizer.layer({ defaultRole: options.defaultRole ?? "viewer" }).pipe(Layer.provide(Sql))
@@ -246,7 +245,7 @@ export const makeEnterpriseLayer = (
     Guarded,
     // Drift reports log through the role checks, like any caller's writes.
     DriftMonitor.layer.pipe(Layer.provide(Guarded)),
-    WebhookDelivery,
+    WebhooksLive,
     // Alert states, leases and samples are global tables, outside any tenant.
     AlertStore.layer.pipe(Layer.provide(Sql)),
     GrantsLive,
@@ -342,7 +341,10 @@ const enterpriseRoutes = Layer.mergeAll(
  * The tracking server with authentication: every API request must carry an
  * API key (Bearer or Basic), an OIDC access token or a signed-in browser
  * session, runs in its caller's tenant, and is rate-limited per principal
- * and tenant; `/auth/*` serves single sign-on for the web UI.
+ * and tenant; `/auth/*` serves single sign-on for the web UI. Each server
+ * process also delivers webhooks (a delivery is claimed by one replica) —
+ * the worker belongs to the server, so a CLI command or batch job on
+ * `EnterpriseLayer` never sends any.
  *
  * @example
  * ```ts
@@ -352,7 +354,7 @@ const enterpriseRoutes = Layer.mergeAll(
 export const makeEnterpriseServerLayer = (
   options: Omit<ServerOptions, "trustIdentityHeaders">
 ): Layer.Layer<never, ServeError | ConfigError.ConfigError, EnterpriseServices> =>
-  makeServerLayerWith(options, enterpriseMiddleware, enterpriseRoutes)
+  Layer.merge(makeServerLayerWith(options, enterpriseMiddleware, enterpriseRoutes), layerWebhookWorker())
 
 // Each piece on its own, for compositions of your own (e.g. BasicLayer plus OIDC bearer tokens).
 export { makePostgresLayer, type PostgresOptions } from "./Postgres.js"

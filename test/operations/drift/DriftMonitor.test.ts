@@ -8,7 +8,7 @@ import { ModelVersionNumber } from "../../../src/core/registry/model.js"
 import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
 import { DriftMonitor } from "../../../src/operations/drift/DriftMonitor.js"
 import { DriftConfig, DriftFeature, type DriftReport } from "../../../src/operations/drift/model.js"
-import { categories, normal } from "./synthetic.js"
+import { categories, normal } from "../../support/synthetic.js"
 
 const Services = DriftMonitor.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(Datasets.layerMemory, ModelRegistry.layerMemory)),

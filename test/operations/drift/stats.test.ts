@@ -9,7 +9,7 @@ import {
   psi
 } from "../../../src/operations/drift/stats.js"
 import { close, expand, fixtures } from "./fixtures.js"
-import { normal, random } from "./synthetic.js"
+import { normal, random } from "../../support/synthetic.js"
 
 /** The textbook statistic: sort both samples and walk them together. */
 const naiveKs = (a: Float64Array, b: Float64Array): number => {

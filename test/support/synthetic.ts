@@ -1,4 +1,4 @@
-/** Seeded generators for synthetic data with known shifts (mulberry32 + Box–Muller). */
+/** Seeded generators for synthetic data with known shifts (mulberry32 + Box–Muller), for tests and benches. */
 export const random = (seed: number): (() => number) => {
   let state = seed >>> 0
   return () => {
