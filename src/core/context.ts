@@ -1,4 +1,4 @@
-import { Context, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 
 /** The tenant (workspace) a request or program acts in. Single-tenant programs never set it. */
 export const TenantId = Schema.NonEmptyTrimmedString.pipe(Schema.brand("TenantId"))
@@ -29,3 +29,23 @@ export class Principal extends Schema.Class<Principal>("Principal")({
 export class CurrentPrincipal extends Context.Reference<CurrentPrincipal>()("effect-mlops/core/CurrentPrincipal", {
   defaultValue: () => new Principal({ id: "local" })
 }) {}
+
+/**
+ * Runs `effect` as `tenant` and `principal`, and puts both on every span it
+ * opens (`mlops.tenant.id`, OpenTelemetry's `enduser.id`) and on the
+ * current one (the request's server span), so traces of any service can be
+ * filtered by tenant.
+ */
+export const actingAs =
+  (tenant: TenantId, principal: Principal) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    const attributes = { "mlops.tenant.id": tenant, "enduser.id": principal.id }
+    return Effect.zipRight(
+      Effect.annotateCurrentSpan(attributes),
+      effect.pipe(
+        Effect.annotateSpans(attributes),
+        Effect.provideService(CurrentTenant, tenant),
+        Effect.provideService(CurrentPrincipal, principal)
+      )
+    )
+  }

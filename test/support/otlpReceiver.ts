@@ -35,13 +35,21 @@ const AnyValue = Schema.Struct({
 })
 const KeyValues = Schema.Array(Schema.Struct({ key: Schema.String, value: Schema.optional(AnyValue) }))
 const Resource = Schema.Struct({ attributes: KeyValues })
+// protobufjs leaves out fields at their default (a zero time, an unspecified temporality).
+const UnixNano = Schema.optionalWith(Schema.String, { default: () => "0" })
 const NumberPoint = Schema.Struct({
   attributes: KeyValues,
+  startTimeUnixNano: UnixNano,
+  timeUnixNano: UnixNano,
   asInt: Schema.optional(Schema.NumberFromString),
   asDouble: Schema.optional(Schema.Number),
-  count: Schema.optional(Schema.NumberFromString)
+  count: Schema.optional(Schema.NumberFromString),
+  bucketCounts: Schema.optionalWith(Schema.Array(Schema.NumberFromString), { default: () => [] })
 })
-const Points = Schema.Struct({ dataPoints: Schema.Array(NumberPoint) })
+const Points = Schema.Struct({
+  aggregationTemporality: Schema.optional(Schema.Number),
+  dataPoints: Schema.Array(NumberPoint)
+})
 
 const TraceRequest = Schema.Struct({
   resourceSpans: Schema.Array(
@@ -129,6 +137,12 @@ export interface ReceivedPoint {
   readonly name: string
   readonly attributes: Attributes
   readonly value: number
+  /** A sum's or histogram's; gauges have none. */
+  readonly temporality: "delta" | "cumulative" | undefined
+  readonly startTimeUnixNano: string
+  readonly timeUnixNano: string
+  /** A histogram's count per bucket; empty for other kinds. */
+  readonly bucketCounts: ReadonlyArray<number>
 }
 
 /** A decoded log record. */
@@ -148,6 +162,8 @@ export interface OtlpReceiver {
   readonly logs: ReadonlyArray<ReceivedLog>
   /** Requests whose body did not decode (answered 400). */
   readonly undecodable: ReadonlyArray<string>
+  /** Completes once `count` requests to a path ending with `path` have been handled. */
+  readonly received: (path: string, count: number) => Effect.Effect<void>
 }
 
 const decode = <A, I>(type: MessageType, schema: Schema.Schema<A, I>, body: Buffer): A =>
@@ -166,6 +182,18 @@ export const startOtlpReceiver: Effect.Effect<OtlpReceiver, never, Scope.Scope> 
     const points: Array<ReceivedPoint> = []
     const logRecords: Array<ReceivedLog> = []
     const undecodable: Array<string> = []
+    const listeners = new Set<() => void>()
+    const received = (suffix: string, count: number) =>
+      Effect.async<void>((resume) => {
+        const check = () => {
+          if (requests.filter((request) => request.path.endsWith(suffix)).length < count) return
+          listeners.delete(check)
+          resume(Effect.void)
+        }
+        listeners.add(check)
+        check()
+        return Effect.sync(() => listeners.delete(check))
+      })
     const server = createServer((request, response) => {
       const chunks: Array<Buffer> = []
       request.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -176,12 +204,12 @@ export const startOtlpReceiver: Effect.Effect<OtlpReceiver, never, Scope.Scope> 
         requests.push({ path, headers: request.headers })
         try {
           store(path, body)
+          response.writeHead(path.match(/\/v1\/(traces|metrics|logs)$/) ? 200 : 404).end()
         } catch (error) {
           undecodable.push(`${path}: ${String(error)}`)
           response.writeHead(400).end()
-          return
         }
-        response.writeHead(path.match(/\/v1\/(traces|metrics|logs)$/) ? 200 : 404).end()
+        for (const listener of [...listeners]) listener()
       })
     })
     const store = (path: string, body: Buffer) => {
@@ -207,7 +235,17 @@ export const startOtlpReceiver: Effect.Effect<OtlpReceiver, never, Scope.Scope> 
                 resource: attributesOf(resource.attributes),
                 name: metric.name,
                 attributes: attributesOf(point.attributes),
-                value: point.asInt ?? point.asDouble ?? point.count ?? Number.NaN
+                value: point.asInt ?? point.asDouble ?? point.count ?? Number.NaN,
+                // opentelemetry-proto's AggregationTemporality numbers
+                temporality:
+                  data?.aggregationTemporality === 1
+                    ? "delta"
+                    : data?.aggregationTemporality === 2
+                      ? "cumulative"
+                      : undefined,
+                startTimeUnixNano: point.startTimeUnixNano,
+                timeUnixNano: point.timeUnixNano,
+                bucketCounts: point.bucketCounts
               })
             }
           }
@@ -231,7 +269,15 @@ export const startOtlpReceiver: Effect.Effect<OtlpReceiver, never, Scope.Scope> 
       const port = typeof address === "object" && address !== null ? address.port : 0
       resume(
         Effect.succeed({
-          receiver: { url: `http://127.0.0.1:${port}`, requests, spans, points, logs: logRecords, undecodable },
+          receiver: {
+            url: `http://127.0.0.1:${port}`,
+            requests,
+            spans,
+            points,
+            logs: logRecords,
+            undecodable,
+            received
+          },
           close: () => server.close()
         })
       )

@@ -1,6 +1,6 @@
 import { HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Layer, Option } from "effect"
-import { CurrentPrincipal, CurrentTenant, Principal } from "../../core/context.js"
+import { actingAs, Principal } from "../../core/context.js"
 import { Authenticator, CurrentCaller } from "../auth/Authenticator.js"
 
 /**
@@ -80,8 +80,7 @@ export const authenticateCallers = HttpLayerRouter.middleware(
         if (Option.isNone(outcome.right)) return refuse(path, 401, "authentication required")
         const caller = outcome.right.value
         return yield* app.pipe(
-          Effect.provideService(CurrentTenant, caller.tenantId),
-          Effect.provideService(CurrentPrincipal, new Principal({ id: caller.username })),
+          actingAs(caller.tenantId, new Principal({ id: caller.username })),
           Effect.provideService(CurrentCaller, Option.some(caller)),
           Effect.annotateLogs({ principal: caller.username, tenant: caller.tenantId })
         )

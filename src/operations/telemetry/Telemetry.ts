@@ -5,6 +5,7 @@ import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import { FetchHttpClient } from "@effect/platform"
 import { type Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
 import { type TelemetryOptions, telemetryFromEnv } from "./config.js"
+import { layerMetricsTemporality } from "./temporality.js"
 import { instrumentTracer } from "./tracer.js"
 
 /**
@@ -29,9 +30,10 @@ export const layerSpanMetrics: Layer.Layer<never> = Layer.unwrapEffect(
  * Exports traces, metrics and logs over OTLP/HTTP (protobuf) as `options`
  * say; a signal without an endpoint is not exported. Spans are batched and
  * pushed every 5 s (logs every second, metrics every
- * `metricExportInterval`), in the background: the traced code never waits
- * for the network, and a failing collector only drops telemetry. Releasing
- * the layer flushes what is buffered.
+ * `metricExportInterval`, cumulative or delta as `metricsTemporality`
+ * says), in the background: the traced code never waits for the network,
+ * and a failing collector only drops telemetry. Releasing the layer flushes
+ * what is buffered.
  *
  * @example
  * ```ts
@@ -40,7 +42,8 @@ export const layerSpanMetrics: Layer.Layer<never> = Layer.unwrapEffect(
  *
  * const Telemetry = layer({
  *   serviceName: "tracking-server",
- *   endpoints: { traces: "http://localhost:4318/v1/traces" }
+ *   endpoints: { traces: "http://localhost:4318/v1/traces", metrics: "http://localhost:4318/v1/metrics" },
+ *   metricsTemporality: "delta"
  * })
  * ```
  */
@@ -76,7 +79,9 @@ export const layer = (options: TelemetryOptions): Layer.Layer<never> => {
     tracer,
     metrics === undefined
       ? Layer.empty
-      : OtlpMetrics.layer({ url: metrics, resource, headers, exportInterval: options.metricExportInterval }),
+      : OtlpMetrics.layer({ url: metrics, resource, headers, exportInterval: options.metricExportInterval }).pipe(
+          Layer.provide(layerMetricsTemporality(options.metricsTemporality ?? "cumulative"))
+        ),
     logs === undefined
       ? Layer.empty
       : OtlpLogger.layer({ url: logs, resource, headers, exportInterval: options.exportInterval })

@@ -4,6 +4,15 @@ import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect"
 export type Signal = "traces" | "metrics" | "logs"
 
 /**
+ * Aggregation temporality of exported metrics, as
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` names it:
+ * `cumulative` (running totals), or `delta` and `lowmemory` (counters and
+ * histograms as changes since the previous export; up/down counters and
+ * gauges stay cumulative either way).
+ */
+export type MetricsTemporality = "cumulative" | "delta" | "lowmemory"
+
+/**
  * Where and how telemetry is exported over OTLP/HTTP (protobuf). A signal
  * without an endpoint is not exported.
  */
@@ -20,6 +29,8 @@ export interface TelemetryOptions {
   readonly headers?: Readonly<Record<string, Redacted.Redacted>> | undefined
   /** How often metrics are pushed. Default 60 s (`OTEL_METRIC_EXPORT_INTERVAL`'s default). */
   readonly metricExportInterval?: Duration.DurationInput | undefined
+  /** Temporality of counters and histograms. Default `cumulative`. */
+  readonly metricsTemporality?: MetricsTemporality | undefined
   /**
    * Share of traces exported, from 0 to 1 (head sampling; a span follows its
    * parent's decision). Default: every trace, with no sampling work at all.
@@ -162,12 +173,38 @@ export const sampleRatioConfig: Config.Config<number | undefined> = Config.all({
   )
 )
 
+const temporalities: ReadonlyArray<MetricsTemporality> = ["cumulative", "delta", "lowmemory"]
+
+/**
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` (case-insensitive);
+ * `undefined` when unset, so a preset can choose its own default. Any other
+ * value fails at startup rather than silently sending what the backend rejects.
+ */
+export const metricsTemporalityConfig: Config.Config<MetricsTemporality | undefined> = Config.string(
+  "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"
+).pipe(
+  Config.mapOrFail((text) => {
+    const temporality = temporalities.find((name) => name === text.trim().toLowerCase())
+    return temporality === undefined
+      ? Either.left(
+          ConfigError.InvalidData(
+            ["OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"],
+            `"${text}" is not one of ${temporalities.join(", ")}`
+          )
+        )
+      : Either.right(temporality)
+  }),
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
 /**
  * The standard OpenTelemetry environment: `OTEL_EXPORTER_OTLP_ENDPOINT` (or
  * the per-signal `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT`, used
  * as given), `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`,
  * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_METRIC_EXPORT_INTERVAL` (ms),
  * `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`,
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`,
  * `OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none` and `OTEL_SDK_DISABLED`.
  * `None` when no endpoint is set or the SDK is disabled: export nothing.
  *
@@ -188,26 +225,30 @@ export const telemetryFromEnv: Config.Config<Option.Option<TelemetryOptions>> = 
   logs: signalEndpoint("logs"),
   headers: headersConfig,
   traceSampleRatio: sampleRatioConfig,
+  metricsTemporality: metricsTemporalityConfig,
   metricExportInterval: Config.integer("OTEL_METRIC_EXPORT_INTERVAL").pipe(
     Config.validate({ message: "must be a positive number of milliseconds", validation: (ms) => ms > 0 }),
     Config.withDefault(60_000)
   )
 }).pipe(
-  Config.map(({ base, disabled, headers, metricExportInterval, resource, traceSampleRatio, ...signals }) => {
-    const endpoints = {
-      traces: signals.traces(base),
-      metrics: signals.metrics(base),
-      logs: signals.logs(base)
+  Config.map(
+    ({ base, disabled, headers, metricExportInterval, metricsTemporality, resource, traceSampleRatio, ...signals }) => {
+      const endpoints = {
+        traces: signals.traces(base),
+        metrics: signals.metrics(base),
+        logs: signals.logs(base)
+      }
+      const none = endpoints.traces === undefined && endpoints.metrics === undefined && endpoints.logs === undefined
+      return disabled || none
+        ? Option.none()
+        : Option.some<TelemetryOptions>({
+            ...resource,
+            endpoints,
+            headers,
+            traceSampleRatio,
+            metricsTemporality,
+            metricExportInterval: Duration.millis(metricExportInterval)
+          })
     }
-    const none = endpoints.traces === undefined && endpoints.metrics === undefined && endpoints.logs === undefined
-    return disabled || none
-      ? Option.none()
-      : Option.some<TelemetryOptions>({
-          ...resource,
-          endpoints,
-          headers,
-          traceSampleRatio,
-          metricExportInterval: Duration.millis(metricExportInterval)
-        })
-  })
+  )
 )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Config, ConfigProvider, Duration, Effect, Either, Option, Redacted } from "effect"
+import { type Config, ConfigError, ConfigProvider, Duration, Effect, Either, Option, Redacted } from "effect"
 import { parseKeyValueList, type TelemetryOptions, telemetryFromEnv } from "../../../src/operations/telemetry/config.js"
 import { datadogConfig } from "../../../src/operations/telemetry/presets/datadog.js"
 import { newRelicConfig, newRelicEndpoint } from "../../../src/operations/telemetry/presets/newrelic.js"
@@ -108,6 +108,32 @@ describe("telemetryFromEnv", () => {
   )
 })
 
+describe("metrics temporality from the environment", () => {
+  const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }
+
+  it.effect("leaves the temporality to the layer (cumulative) when unset", () =>
+    Effect.map(fromEnv(base), (options) => expect(options.metricsTemporality).toBeUndefined())
+  )
+
+  it.effect("reads OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE in any case", () =>
+    Effect.gen(function* () {
+      const delta = yield* fromEnv({ ...base, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "Delta" })
+      const lowMemory = yield* fromEnv({ ...base, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "LOWMEMORY" })
+      expect([delta.metricsTemporality, lowMemory.metricsTemporality]).toEqual(["delta", "lowmemory"])
+    })
+  )
+
+  it.effect("fails at startup with a ConfigError on an unknown preference", () =>
+    Effect.map(
+      Effect.flip(read(telemetryFromEnv, { ...base, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "deltas" })),
+      (error) => {
+        expect(ConfigError.isConfigError(error)).toBe(true)
+        expect(String(error)).toContain("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE")
+      }
+    )
+  )
+})
+
 describe("trace sampling from the environment", () => {
   const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }
 
@@ -169,6 +195,20 @@ describe("datadogConfig", () => {
     })
   )
 
+  it.effect("asks for delta metrics agentless and cumulative through the Agent, which converts them", () =>
+    Effect.gen(function* () {
+      const agentless = yield* read(datadogConfig(), { DD_API_KEY: "dd-key" })
+      const agent = yield* read(datadogConfig(), { DD_API_KEY: "dd-key", DD_AGENT_HOST: "datadog-agent" })
+      expect([agentless.metricsTemporality, agent.metricsTemporality]).toEqual(["delta", "cumulative"])
+    })
+  )
+
+  it.effect("lets OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE override the mode's temporality", () =>
+    Effect.map(read(datadogConfig(), { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "delta" }), (options) =>
+      expect(options.metricsTemporality).toBe("delta")
+    )
+  )
+
   it.effect("applies unified service tagging from DD_SERVICE, DD_ENV and DD_VERSION", () =>
     Effect.map(read(datadogConfig(), { DD_SERVICE: "tracker", DD_ENV: "prod", DD_VERSION: "1.4.0" }), (options) =>
       expect(options).toMatchObject({
@@ -199,6 +239,17 @@ describe("newRelicConfig", () => {
       const byKey = yield* read(newRelicConfig(), { NEW_RELIC_LICENSE_KEY: "eu01xx0123" })
       expect(byRegion.endpoints.logs).toBe("https://otlp.eu01.nr-data.net/v1/logs")
       expect(byKey.endpoints.logs).toBe("https://otlp.eu01.nr-data.net/v1/logs")
+    })
+  )
+
+  it.effect("asks for delta metrics unless OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE says otherwise", () =>
+    Effect.gen(function* () {
+      const preset = yield* read(newRelicConfig(), { NEW_RELIC_LICENSE_KEY: "key" })
+      const overridden = yield* read(newRelicConfig(), {
+        NEW_RELIC_LICENSE_KEY: "key",
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "cumulative"
+      })
+      expect([preset.metricsTemporality, overridden.metricsTemporality]).toEqual(["delta", "cumulative"])
     })
   )
 

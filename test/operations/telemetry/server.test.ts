@@ -96,7 +96,9 @@ describe("the server with telemetry", () => {
       expect(metrics.text).toMatch(/^mlops_db_query_duration_seconds_count\{statement="INSERT"\} \d+$/m)
       expect(metrics.text).toContain(`route="${logBatchRoute}"`)
       // Unmatched paths share one label value, so scanners cannot grow the series count.
-      expect(metrics.text).toMatch(/^http_server_requests_total\{method="GET",route="unmatched",status="404"\} \d+$/m)
+      expect(metrics.text).toMatch(
+        /^http_server_requests_total\{method="GET",route="unmatched",status="404",status_class="4xx"\} \d+$/m
+      )
       expect(metrics.text).toMatch(/^# TYPE http_server_request_duration_seconds histogram$/m)
     })
   )

@@ -1,5 +1,11 @@
 import { Config, Option, Redacted } from "effect"
-import { resourceConfig, sampleRatioConfig, signalUrls, type TelemetryOptions } from "../config.js"
+import {
+  metricsTemporalityConfig,
+  resourceConfig,
+  sampleRatioConfig,
+  signalUrls,
+  type TelemetryOptions
+} from "../config.js"
 
 /** Options of {@link datadogConfig}. */
 export interface DatadogOptions {
@@ -20,20 +26,18 @@ export const datadogIntakeUrl = (site: string): string => `https://otlp.${site}`
  * The Datadog preset of the OTLP exporter.
  *
  * - Agent (default): OTLP to the Agent's receiver on `DD_AGENT_HOST`
- *   (default `localhost`) port 4318, which adds host metadata and converts
- *   cumulative metrics.
+ *   (default `localhost`) port 4318, which adds host metadata; metrics are
+ *   cumulative, which the Agent turns into deltas itself.
  * - Agentless, when `DD_API_KEY` is set and `DD_AGENT_HOST` is not:
  *   `https://otlp.<DD_SITE>/v1/{traces,metrics,logs}` (default site
- *   `datadoghq.com`) with the `dd-api-key` and `dd-protocol: otlp` headers.
+ *   `datadoghq.com`) with the `dd-api-key` and `dd-protocol: otlp` headers,
+ *   and metrics in delta temporality, which the intake requires.
  *
  * Unified service tagging: `DD_SERVICE` (else `OTEL_SERVICE_NAME`), `DD_ENV`
  * (`deployment.environment` and `deployment.environment.name`) and
  * `DD_VERSION` (`service.version`). Sampling: `OTEL_TRACES_SAMPLER`.
- *
- * Metrics go out with cumulative temporality (the only one Effect's OTLP
- * metrics exporter has): the Agent turns them into deltas, while the
- * agentless metrics intake asks for delta, so agentless setups should take
- * metrics through the Agent or Prometheus `/metrics`.
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, when set, overrides
+ * the mode's temporality.
  *
  * @example
  * ```ts
@@ -47,6 +51,7 @@ export const datadogConfig = (options: DatadogOptions = {}): Config.Config<Telem
   Config.all({
     resource: resourceConfig("effect-mlops"),
     traceSampleRatio: sampleRatioConfig,
+    metricsTemporality: metricsTemporalityConfig,
     service: Config.option(Config.nonEmptyString("DD_SERVICE")),
     env: Config.option(Config.nonEmptyString("DD_ENV")),
     version: Config.option(Config.nonEmptyString("DD_VERSION")),
@@ -54,7 +59,9 @@ export const datadogConfig = (options: DatadogOptions = {}): Config.Config<Telem
     site: Config.nonEmptyString("DD_SITE").pipe(Config.withDefault("datadoghq.com")),
     agentHost: Config.option(Config.nonEmptyString("DD_AGENT_HOST"))
   }).pipe(
-    Config.map(({ agentHost, apiKey, env, resource, service, site, traceSampleRatio, version }): TelemetryOptions => {
+    Config.map((settings): TelemetryOptions => {
+      const { agentHost, apiKey, env, metricsTemporality, resource, service, site, traceSampleRatio, version } =
+        settings
       const agentless = Option.isSome(apiKey) && Option.isNone(agentHost)
       const base =
         options.baseUrl ??
@@ -73,6 +80,7 @@ export const datadogConfig = (options: DatadogOptions = {}): Config.Config<Telem
         },
         endpoints: signalUrls(base),
         traceSampleRatio,
+        metricsTemporality: metricsTemporality ?? (agentless ? "delta" : "cumulative"),
         headers:
           agentless && Option.isSome(apiKey) ? { "dd-api-key": apiKey.value, "dd-protocol": Redacted.make("otlp") } : {}
       }

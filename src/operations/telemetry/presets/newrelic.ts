@@ -1,5 +1,11 @@
 import { Config, Option, Redacted } from "effect"
-import { resourceConfig, sampleRatioConfig, signalUrls, type TelemetryOptions } from "../config.js"
+import {
+  metricsTemporalityConfig,
+  resourceConfig,
+  sampleRatioConfig,
+  signalUrls,
+  type TelemetryOptions
+} from "../config.js"
 
 /** New Relic's data centers. */
 export type NewRelicRegion = "US" | "EU"
@@ -29,8 +35,8 @@ const regionOfKey = (licenseKey: string): NewRelicRegion => (licenseKey.startsWi
  * name is `NEW_RELIC_APP_NAME`, else `OTEL_SERVICE_NAME`; sampling,
  * `OTEL_TRACES_SAMPLER`.
  *
- * New Relic recommends delta temporality for metrics; Effect's OTLP metrics
- * exporter only sends cumulative, so counters arrive as running totals.
+ * Metrics go out in delta temporality, which New Relic recommends, unless
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` says otherwise.
  *
  * @example
  * ```ts
@@ -43,11 +49,12 @@ export const newRelicConfig = (options: NewRelicOptions = {}): Config.Config<Tel
   Config.all({
     resource: resourceConfig("effect-mlops"),
     traceSampleRatio: sampleRatioConfig,
+    metricsTemporality: metricsTemporalityConfig,
     appName: Config.option(Config.nonEmptyString("NEW_RELIC_APP_NAME")),
     licenseKey: Config.redacted("NEW_RELIC_LICENSE_KEY"),
     region: Config.option(Config.literal("US", "EU")("NEW_RELIC_REGION"))
   }).pipe(
-    Config.map(({ appName, licenseKey, region, resource, traceSampleRatio }): TelemetryOptions => {
+    Config.map(({ appName, licenseKey, metricsTemporality, region, resource, traceSampleRatio }): TelemetryOptions => {
       const base =
         options.baseUrl ?? newRelicEndpoint(Option.getOrElse(region, () => regionOfKey(Redacted.value(licenseKey))))
       return {
@@ -55,6 +62,7 @@ export const newRelicConfig = (options: NewRelicOptions = {}): Config.Config<Tel
         serviceName: Option.getOrElse(appName, () => resource.serviceName),
         endpoints: signalUrls(base),
         traceSampleRatio,
+        metricsTemporality: metricsTemporality ?? "delta",
         headers: { "api-key": licenseKey }
       }
     })
