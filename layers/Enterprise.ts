@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto"
 import * as path from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, ConfigError, Context, Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import { ArtifactStore } from "../src/core/artifacts/ArtifactStore.js"
@@ -178,10 +177,7 @@ export const makeEnterpriseLayer = (
     Layer.provide(Sql)
   )
   const Data = Datasets.layer.pipe(Layer.provide(Artifacts), Layer.provide(Sql))
-  const WebhooksLive = Webhooks.layer(options.webhooks).pipe(
-    Layer.provide(NodeHttpClient.layerUndici),
-    Layer.provide(Sql)
-  )
+  const WebhooksLive = Webhooks.layer(options.webhooks).pipe(Layer.provide(Sql))
   // Registry and run events are recorded in the change's transaction, below the role checks, so a refused
   // call publishes nothing. The server delivers them (makeEnterpriseServerLayer).
   const Evented = layerWebhookEvents.pipe(Layer.provide(Layer.mergeAll(Tracker, Registry, WebhooksLive)))

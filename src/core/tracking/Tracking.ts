@@ -163,7 +163,8 @@ const finalStatus = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
  * nested), and ends FINISHED on success, FAILED on failure and KILLED on
  * interruption. With `options.systemMetrics` the run also records
  * `system/*` metrics while the body runs; the last ones are written before
- * the run ends, and a failure to sample or write them is logged, never
+ * the run ends (waiting at most `finalFlushTimeout` for a slow tracker), and
+ * a failure or defect while sampling or writing them is logged, never
  * failing the body.
  *
  * @example

@@ -3,6 +3,7 @@ export { ExperimentTracker, type ExperimentTrackerShape, type RunWriteError } fr
 export * from "./model.js"
 export { runArtifactUri, SystemTags } from "./naming.js"
 export {
+  finalFlushTimeout,
   makeSystemSampler,
   SystemMetricsError,
   type SystemMetricsOptions,

@@ -133,6 +133,12 @@ export const makeSystemSampler = (options: { readonly diskPath?: string } = {}):
     }
   })
 
+/**
+ * How long the end of a run waits for the last system metrics to be written
+ * before it logs a warning and goes on without them.
+ */
+export const finalFlushTimeout = Duration.seconds(5)
+
 /** The prefix of every system metric's key, as MLflow's. */
 export const systemMetricPrefix = "system/"
 
@@ -146,8 +152,9 @@ export type SystemMetricsRecorder = (
  * Checks `options` and returns the recorder `withRun` runs beside its body:
  * it samples `options.sampler` every `interval` into the run as
  * `system/<name>` metrics, step = sample index, until its scope closes, and
- * then writes what is still buffered. Failures to sample or write are logged
- * and never reach the body.
+ * then writes what is still buffered, giving up after
+ * {@link finalFlushTimeout}. Failures (and defects) to sample or write are
+ * logged and never reach the body.
  *
  * @example
  * ```ts
@@ -175,14 +182,33 @@ export const systemMetricsRecorder = (
         const sampler = yield* options.sampler ?? makeSystemSampler()
         const buffer = yield* Ref.make<ReadonlyArray<ReadonlyArray<MetricInput>>>([])
         const samples = yield* Ref.make(0)
-        const flush = Effect.flatMap(Ref.getAndSet(buffer, []), (buffered) =>
-          Effect.forEach(
-            Arr.chunksOf(buffered.flat(), Limits.maxMetricsPerBatch),
-            (metrics) => tracker.logBatch(runId, { metrics }),
-            { discard: true }
-          ).pipe(Effect.catchAll((error) => Effect.logWarning("could not log system metrics", error)))
+        // Interruptible, so a hung tracker cannot hold up the end of the run; samples whose
+        // write is interrupted go back to the buffer for the final flush (written at least once).
+        // `catchAllCause`: the tracker turns storage errors into defects, which must not reach the body.
+        const flush = Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(Ref.getAndSet(buffer, []), (taken) =>
+            restore(
+              Effect.forEach(
+                Arr.chunksOf(taken.flat(), Limits.maxMetricsPerBatch),
+                (metrics) => tracker.logBatch(runId, { metrics }),
+                { discard: true }
+              ).pipe(Effect.catchAllCause((cause) => Effect.logWarning("could not log system metrics", cause)))
+            ).pipe(Effect.onInterrupt(() => Ref.update(buffer, (rest) => [...taken, ...rest])))
+          )
         )
-        const tick = Effect.gen(function* () {
+        const finalFlush = flush.pipe(
+          // Finalizers run uninterruptibly; the timeout can only stop a write that may be interrupted.
+          Effect.interruptible,
+          Effect.timeoutTo({
+            duration: finalFlushTimeout,
+            onSuccess: () => Effect.void,
+            onTimeout: () =>
+              Effect.logWarning(`gave up writing the last system metrics after ${Duration.format(finalFlushTimeout)}`)
+          }),
+          Effect.flatten
+        )
+        // A sample is taken and buffered whole, or not at all, when the run ends.
+        const sampleAndBuffer = Effect.gen(function* () {
           const sample = yield* sampler.sample
           const timestamp = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
           const step = yield* Ref.getAndUpdate(samples, (n) => n + 1)
@@ -192,15 +218,17 @@ export const systemMetricsRecorder = (
             step,
             timestamp
           }))
-          const buffered = yield* Ref.updateAndGet(buffer, (current) => [...current, metrics])
-          if (buffered.length >= samplesPerBatch) yield* flush
+          return yield* Ref.updateAndGet(buffer, (current) => [...current, metrics])
         }).pipe(
-          Effect.catchAll((error) => Effect.logWarning("could not sample system metrics", error)),
-          // A sample is taken and written whole, or not at all, when the run ends.
+          Effect.map((buffered) => buffered.length >= samplesPerBatch),
+          Effect.catchAllCause((cause) =>
+            Effect.as(Effect.logWarning("could not sample system metrics", cause), false)
+          ),
           Effect.uninterruptible
         )
+        const tick = Effect.flatMap(sampleAndBuffer, (full) => (full ? flush : Effect.void))
         // Added before the sampler is forked, so it runs after the sampler is interrupted.
-        yield* Effect.addFinalizer(() => flush)
+        yield* Effect.addFinalizer(() => finalFlush)
         yield* Effect.forkScoped(Effect.forever(Effect.delay(tick, interval)))
       }).pipe(Effect.withSpan("Tracking.recordSystemMetrics"))
   })

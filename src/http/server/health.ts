@@ -36,7 +36,8 @@ const readiness = Effect.flatMap(Effect.serviceOption(HealthCheck), (health) =>
 /**
  * `/healthz` (the process answers), `/readyz` (every check of the
  * configuration's {@link HealthCheck} passes: a JSON report of each check's
- * status and latency, 200 or 503), `/version` (plain text, as MLflow's
+ * status and latency, 200 or 503; public, so its checks must be cheap or
+ * cached, as `artifactStoreCheck` is), `/version` (plain text, as MLflow's
  * `/version`) and MLflow's `/health`.
  */
 export const HealthRoutes = Layer.mergeAll(

@@ -4,6 +4,7 @@ import {
   Clock,
   Config,
   Context,
+  Data,
   Duration,
   Effect,
   Layer,
@@ -21,8 +22,8 @@ import type { ConfigError } from "effect/ConfigError"
 import type { InvalidAlertRules } from "./errors.js"
 import { observeBurnRate, observeOperational, observeTracked } from "./evaluate.js"
 import { loadAlertRules } from "./load.js"
-import type { AlertNotification, AlertRule, AlertRuleSet, AlertState } from "./model.js"
-import { logNotifier, makeWebhookNotifier, type Notifier } from "./Notifier.js"
+import { type AlertNotification, type AlertRule, type AlertRuleSet, type AlertState, ruleWindows } from "./model.js"
+import { logNotifier, makeWebhookNotifier, NotificationFailed, type Notifier } from "./Notifier.js"
 import { MetricHistory, sampleOf } from "./samples.js"
 import { type Observation, step } from "./state.js"
 import { makeTrackedReader } from "./tracked.js"
@@ -35,8 +36,18 @@ export interface AlertEvaluatorOptions {
   readonly instanceId?: string
   /** How long a lease lasts without renewal, i.e. how soon another replica takes over (default: 3 evaluation intervals). */
   readonly leaseDuration?: Duration.DurationInput
-  /** The lease's name (default `alerts`): evaluators of different rule sets on one database need different names. */
+  /**
+   * The lease's name (default `alerts`), which also names the rule set whose
+   * states are kept: evaluators of different rule sets on one database need
+   * different names.
+   */
   readonly leaseName?: string
+  /**
+   * How long the state of a resolved or inactive series that is no longer
+   * evaluated (it disappeared, or its rule cannot be read) is kept (default 1 hour).
+   * States of rules no longer in the rule set are forgotten at once.
+   */
+  readonly resolvedRetention?: Duration.DurationInput
   /**
    * Where this replica's operational metrics come from (default: the
    * process's Effect metric registry, `Metric.snapshot`).
@@ -56,16 +67,28 @@ export interface AlertEvaluatorShape {
 
 const stateKey = (rule: string, series: string) => JSON.stringify([rule, series])
 
-const ruleWindows = (rule: AlertRule): ReadonlyArray<Duration.Duration> => {
-  switch (rule.kind) {
-    case "tracked":
-      return []
-    case "operational":
-      return rule.aggregation.kind === "value" ? [] : [rule.aggregation.window]
-    case "burnRate":
-      return rule.windows.flatMap((pair) => [pair.long, pair.short])
-  }
-}
+/** Another replica took the lease over during this replica's tick: the tick stops without saving. */
+class LeaseLost extends Data.TaggedError("LeaseLost") {}
+
+/**
+ * The states to forget after a tick: those of rules no longer in the rule
+ * set, and those of series that were not evaluated and have stayed resolved
+ * or inactive since `settledBefore`. Pending and firing states of a rule that
+ * cannot be read are kept, so it neither re-fires nor misses its resolution.
+ */
+const obsoleteStates = (
+  previous: Iterable<AlertState>,
+  ruleNames: ReadonlySet<string>,
+  evaluated: ReadonlySet<string>,
+  settledBefore: number
+): ReadonlyArray<AlertState> =>
+  [...previous].filter(
+    (state) =>
+      !ruleNames.has(state.rule) ||
+      (!evaluated.has(stateKey(state.rule, state.series)) &&
+        (state.status === "resolved" || state.status === "inactive") &&
+        state.lastEvaluation < settledBefore)
+  )
 
 const ruleMetricNames = (rule: AlertRule): ReadonlyArray<string> => {
   switch (rule.kind) {
@@ -101,10 +124,17 @@ const make = (options: AlertEvaluatorOptions) =>
     const { evaluationInterval, rules } = options.rules
     const holder = options.instanceId ?? randomUUID()
     const leaseName = options.leaseName ?? "alerts"
-    const leaseDuration = options.leaseDuration ?? Duration.times(evaluationInterval, 3)
+    const leaseDuration = Duration.decode(options.leaseDuration ?? Duration.times(evaluationInterval, 3))
+    // After the renewal that precedes it, a notification bounded to a third of the lease leaves the leader
+    // two thirds to finish its tick before another replica may take over (a webhook's own retries alone
+    // can last ~90 s).
+    const notifyTimeout = Duration.millis(Duration.toMillis(leaseDuration) / 3)
+    const resolvedRetention = Duration.toMillis(options.resolvedRetention ?? Duration.hours(1))
+    const ruleNames = new Set(rules.map((rule) => rule.name))
     const interval = Duration.toMillis(evaluationInterval)
     // Samples older than the longest window are never read again; the margin covers replicas ticking out of step.
-    const retention = Math.max(0, ...rules.flatMap(ruleWindows).map(Duration.toMillis)) + 2 * interval
+    const retention =
+      Math.max(0, ...rules.flatMap(ruleWindows).map(([, window]) => Duration.toMillis(window))) + 2 * interval
     const history = new MetricHistory(retention, 2 * interval)
     const metricNames = new Set(rules.flatMap(ruleMetricNames))
     const readMetrics = options.metrics ?? Metric.snapshot
@@ -127,11 +157,25 @@ const make = (options: AlertEvaluatorOptions) =>
         options.notifiers,
         (notifier) =>
           notifier.notify(notification).pipe(
+            Effect.timeoutFail({
+              duration: notifyTimeout,
+              onTimeout: () =>
+                new NotificationFailed({
+                  notifier: notifier.name,
+                  rule: notification.rule,
+                  reason: `no answer within ${Duration.format(notifyTimeout)}`
+                })
+            }),
             Effect.catchAll((error) => Effect.logError(error.message)),
             Effect.catchAllDefect((defect) => Effect.logError(`notifier ${notifier.name} failed`, defect))
           ),
         { concurrency: "unbounded", discard: true }
       )
+
+    /** Extends this replica's lease, or stops the tick when another replica has taken it over. */
+    const holdLease = Effect.flatMap(store.renewLease(leaseName, holder, leaseDuration), (held) =>
+      held ? Effect.void : Effect.fail(new LeaseLost())
+    )
 
     /** Advances one rule's series; a rule that cannot be read keeps its states until it can. */
     const evaluateRule = (rule: AlertRule, previous: ReadonlyMap<string, AlertState>, now: number) =>
@@ -157,7 +201,8 @@ const make = (options: AlertEvaluatorOptions) =>
             now
           )
           next.push(state)
-          if (notify !== undefined)
+          if (notify !== undefined) {
+            yield* holdLease
             yield* announce({
               rule: rule.name,
               series: observation.series,
@@ -169,6 +214,7 @@ const make = (options: AlertEvaluatorOptions) =>
               activeSince: state.activeSince ?? now,
               at: now
             })
+          }
         }
         return next
       }).pipe(
@@ -200,10 +246,27 @@ const make = (options: AlertEvaluatorOptions) =>
         for (const sample of yield* store.readSamples(since)) history.add(sample)
         yield* store.pruneSamples(now - retention)
       }
-      const previous = new Map((yield* store.loadStates).map((state) => [stateKey(state.rule, state.series), state]))
-      const next = yield* Effect.forEach(rules, (rule) => evaluateRule(rule, previous, now), { concurrency: 4 })
-      yield* store.saveStates(next.flat())
+      const previous = new Map(
+        (yield* store.loadStates(leaseName)).map((state) => [stateKey(state.rule, state.series), state])
+      )
+      const next = (yield* Effect.forEach(rules, (rule) => evaluateRule(rule, previous, now), {
+        concurrency: 4
+      })).flat()
+      // Notifying may have outlasted the lease: a successor's states must not be overwritten with older ones.
+      yield* holdLease
+      yield* store.saveStates(leaseName, next)
+      const evaluated = new Set(next.map((state) => stateKey(state.rule, state.series)))
+      yield* store.deleteStates(
+        leaseName,
+        obsoleteStates(previous.values(), ruleNames, evaluated, now - resolvedRetention)
+      )
     }).pipe(
+      Effect.catchTag("LeaseLost", () =>
+        Effect.zipRight(
+          Ref.set(leader, false),
+          Effect.logWarning("alert evaluation: lease lost during the tick, its states are left to the new leader")
+        )
+      ),
       Effect.catchAllCause((cause) => Effect.logError("alert evaluation failed", cause)),
       Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(lastTick, Option.some(now)))),
       Effect.annotateLogs({ "alert.instance": holder }),
@@ -214,7 +277,7 @@ const make = (options: AlertEvaluatorOptions) =>
     yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced(evaluationInterval)))
     return {
       isLeader: Ref.get(leader),
-      states: store.loadStates,
+      states: store.loadStates(leaseName),
       lastTick: Ref.get(lastTick)
     } satisfies AlertEvaluatorShape
   })
@@ -235,11 +298,17 @@ const make = (options: AlertEvaluatorOptions) =>
  * longer counts towards gauges).
  *
  * Each transition is notified once: a notifier that still fails after its
- * own retries is logged, not retried by the evaluator. Notifications precede
- * saving the new states, so a save that fails (or a leader that dies between
- * the two) makes the next tick repeat the transition and its notification:
- * at least once, never silently lost. A leader that stalls longer than its
- * lease while another takes over may overlap with it for one tick.
+ * own retries, or does not finish within a third of the lease, is logged, not
+ * retried by the evaluator. Notifications precede saving the new states, so a
+ * save that fails (or a leader that dies between the two) makes the next tick
+ * repeat the transition and its notification: at least once, never silently
+ * lost. The leader renews its lease before each notification and before
+ * saving; one that stalled until another replica took over stops its tick
+ * there, neither notifying again nor overwriting its successor's states.
+ *
+ * States are kept per rule set (`leaseName`): those of rules no longer in the
+ * set are forgotten, and so are those of series no longer evaluated once they
+ * have stayed resolved or inactive for `resolvedRetention`.
  *
  * @example
  * ```ts

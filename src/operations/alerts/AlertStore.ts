@@ -15,17 +15,32 @@ export interface AlertStoreShape {
    * `holder` already has it; `false` while another holder's lease is unexpired.
    */
   readonly acquireLease: (name: string, holder: string, ttl: Duration.DurationInput) => Effect.Effect<boolean>
+  /**
+   * Extends the lease `name` to now + `ttl` only if `holder` still has it,
+   * expired or not (nobody took it over since); `false` when another holder
+   * took it or it was released, i.e. `holder` must not act as leader any more.
+   */
+  readonly renewLease: (name: string, holder: string, ttl: Duration.DurationInput) => Effect.Effect<boolean>
   /** Gives the lease up early (only if `holder` has it), so another replica can take over at its next tick. */
   readonly releaseLease: (name: string, holder: string) => Effect.Effect<void>
-  readonly loadStates: Effect.Effect<ReadonlyArray<AlertState>>
-  /** Inserts or replaces the states of the given series. */
-  readonly saveStates: (states: ReadonlyArray<AlertState>) => Effect.Effect<void>
+  /** The states of one rule set's series (evaluators of different rule sets keep theirs apart). */
+  readonly loadStates: (ruleSet: string) => Effect.Effect<ReadonlyArray<AlertState>>
+  /** Inserts or replaces the states of the given series of a rule set. */
+  readonly saveStates: (ruleSet: string, states: ReadonlyArray<AlertState>) => Effect.Effect<void>
+  /** Forgets the states of the given series of a rule set (absent ones are ignored). */
+  readonly deleteStates: (ruleSet: string, series: ReadonlyArray<SeriesKey>) => Effect.Effect<void>
   /** Shares a replica's metric sample with the leader (a sample already written is kept). */
   readonly writeSample: (sample: Sample) => Effect.Effect<void>
   /** Every replica's samples taken at or after `since`. */
   readonly readSamples: (since: number) => Effect.Effect<ReadonlyArray<Sample>>
   /** Forgets samples taken before `before`. */
   readonly pruneSamples: (before: number) => Effect.Effect<void>
+}
+
+/** A rule's series, the key of its state. */
+export interface SeriesKey {
+  readonly rule: string
+  readonly series: string
 }
 
 const StateRow = Schema.Struct({
@@ -69,6 +84,14 @@ const makeSql = Effect.gen(function* () {
         RETURNING holder`.pipe(Effect.map((rows) => rows.length === 1))
     ).pipe(Effect.orDie, Effect.withSpan("AlertStore.acquireLease"))
 
+  const renewLease = (name: string, holder: string, ttl: Duration.DurationInput) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      sql<{ readonly holder: string }>`
+        UPDATE leases SET expires_at = ${now + Duration.toMillis(ttl)}
+        WHERE name = ${name} AND holder = ${holder}
+        RETURNING holder`.pipe(Effect.map((rows) => rows.length === 1))
+    ).pipe(Effect.orDie, Effect.withSpan("AlertStore.renewLease"))
+
   const releaseLease = (name: string, holder: string) =>
     sql`DELETE FROM leases WHERE name = ${name} AND holder = ${holder}`.pipe(
       Effect.asVoid,
@@ -77,36 +100,50 @@ const makeSql = Effect.gen(function* () {
     )
 
   const selectStates = SqlSchema.findAll({
-    Request: Schema.Void,
+    Request: Schema.String,
     Result: StateRow,
-    execute: () => sql`SELECT rule_name, series, state, active_since, last_value, last_evaluation FROM alert_states`
+    execute: (ruleSet) =>
+      sql`SELECT rule_name, series, state, active_since, last_value, last_evaluation FROM alert_states
+        WHERE rule_set = ${ruleSet}`
   })
 
-  const loadStates = selectStates(undefined).pipe(
-    Effect.map((rows) =>
-      rows.map(
-        (row): AlertState => ({
-          rule: row.ruleName,
-          series: row.series,
-          status: row.state,
-          activeSince: row.activeSince,
-          lastValue: row.lastValue,
-          lastEvaluation: row.lastEvaluation
-        })
-      )
-    ),
-    Effect.orDie,
-    Effect.withSpan("AlertStore.loadStates")
-  )
+  const loadStates = (ruleSet: string) =>
+    selectStates(ruleSet).pipe(
+      Effect.map((rows) =>
+        rows.map(
+          (row): AlertState => ({
+            rule: row.ruleName,
+            series: row.series,
+            status: row.state,
+            activeSince: row.activeSince,
+            lastValue: row.lastValue,
+            lastEvaluation: row.lastEvaluation
+          })
+        )
+      ),
+      Effect.orDie,
+      Effect.withSpan("AlertStore.loadStates")
+    )
 
   const saveStates = Effect.fn("AlertStore.saveStates")(
-    function* (states: ReadonlyArray<AlertState>) {
+    function* (ruleSet: string, states: ReadonlyArray<AlertState>) {
       for (const state of states) {
         yield* sql`
-          INSERT INTO alert_states (rule_name, series, state, active_since, last_value, last_evaluation)
-          VALUES (${state.rule}, ${state.series}, ${state.status}, ${state.activeSince}, ${storable(state.lastValue)}, ${state.lastEvaluation})
-          ON CONFLICT (rule_name, series) DO UPDATE SET state = excluded.state, active_since = excluded.active_since,
-            last_value = excluded.last_value, last_evaluation = excluded.last_evaluation`
+          INSERT INTO alert_states (rule_set, rule_name, series, state, active_since, last_value, last_evaluation)
+          VALUES (${ruleSet}, ${state.rule}, ${state.series}, ${state.status}, ${state.activeSince}, ${storable(state.lastValue)}, ${state.lastEvaluation})
+          ON CONFLICT (rule_set, rule_name, series) DO UPDATE SET state = excluded.state,
+            active_since = excluded.active_since, last_value = excluded.last_value,
+            last_evaluation = excluded.last_evaluation`
+      }
+    },
+    (effect) => effect.pipe(sql.withTransaction, Effect.orDie)
+  )
+
+  const deleteStates = Effect.fn("AlertStore.deleteStates")(
+    function* (ruleSet: string, series: ReadonlyArray<SeriesKey>) {
+      for (const key of series) {
+        yield* sql`
+          DELETE FROM alert_states WHERE rule_set = ${ruleSet} AND rule_name = ${key.rule} AND series = ${key.series}`
       }
     },
     (effect) => effect.pipe(sql.withTransaction, Effect.orDie)
@@ -146,9 +183,11 @@ const makeSql = Effect.gen(function* () {
 
   return {
     acquireLease,
+    renewLease,
     releaseLease,
     loadStates,
     saveStates,
+    deleteStates,
     writeSample,
     readSamples,
     pruneSamples
@@ -162,9 +201,9 @@ interface Lease {
 
 const makeMemory = Effect.gen(function* () {
   const leases = yield* Ref.make(new Map<string, Lease>())
-  const states = yield* Ref.make(new Map<string, AlertState>())
+  const states = yield* Ref.make(new Map<string, AlertState & { readonly ruleSet: string }>())
   const samples = yield* Ref.make<ReadonlyArray<Sample>>([])
-  const key = (state: AlertState) => JSON.stringify([state.rule, state.series])
+  const key = (ruleSet: string, series: SeriesKey) => JSON.stringify([ruleSet, series.rule, series.series])
   return {
     acquireLease: (name, holder, ttl) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -174,6 +213,14 @@ const makeMemory = Effect.gen(function* () {
           return [true, new Map(current).set(name, { holder, expiresAt: now + Duration.toMillis(ttl) })]
         })
       ),
+    renewLease: (name, holder, ttl) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.modify(leases, (current) =>
+          current.get(name)?.holder === holder
+            ? [true, new Map(current).set(name, { holder, expiresAt: now + Duration.toMillis(ttl) })]
+            : [false, current]
+        )
+      ),
     releaseLease: (name, holder) =>
       Ref.update(leases, (current) => {
         if (current.get(name)?.holder !== holder) return current
@@ -181,11 +228,21 @@ const makeMemory = Effect.gen(function* () {
         next.delete(name)
         return next
       }),
-    loadStates: Effect.map(Ref.get(states), (current) => [...current.values()]),
-    saveStates: (saved) =>
+    loadStates: (ruleSet) =>
+      Effect.map(Ref.get(states), (current) =>
+        [...current.values()].flatMap(({ ruleSet: owner, ...state }) => (owner === ruleSet ? [state] : []))
+      ),
+    saveStates: (ruleSet, saved) =>
       Ref.update(states, (current) => {
         const next = new Map(current)
-        for (const state of saved) next.set(key(state), { ...state, lastValue: storable(state.lastValue) })
+        for (const state of saved)
+          next.set(key(ruleSet, state), { ...state, ruleSet, lastValue: storable(state.lastValue) })
+        return next
+      }),
+    deleteStates: (ruleSet, series) =>
+      Ref.update(states, (current) => {
+        const next = new Map(current)
+        for (const forgotten of series) next.delete(key(ruleSet, forgotten))
         return next
       }),
     writeSample: (sample) =>

@@ -1,5 +1,6 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Schedule, Schema } from "effect"
+import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
+import type { HttpBodyError } from "@effect/platform/HttpBody"
+import { type Cause, Duration, Effect, Schedule, Schema } from "effect"
 import type { AlertNotification } from "./model.js"
 
 /** A notifier gave up on a notification (after its own retries). */
@@ -93,9 +94,28 @@ export interface WebhookOptions {
 }
 
 /**
+ * Why a webhook post failed, from the error's kind and status only: the
+ * platform's own messages quote the URL, and a webhook URL is a secret (Slack's
+ * path is its credential), so it must reach neither logs nor traces.
+ */
+const failureReason = (error: HttpClientError.HttpClientError | HttpBodyError | Cause.TimeoutException): string => {
+  switch (error._tag) {
+    case "HttpBodyError":
+      return "the message could not be encoded"
+    case "TimeoutException":
+      return "the receiver did not answer in time"
+    case "RequestError":
+      return `the request failed (${error.reason})`
+    case "ResponseError":
+      return `the receiver answered ${error.response.status} (${error.reason})`
+  }
+}
+
+/**
  * Posts each transition as Slack-compatible JSON to a webhook URL (Slack
  * incoming webhooks, Mattermost, Rocket.Chat, or any receiver of JSON),
- * retrying transient failures with exponential backoff.
+ * retrying transient failures with exponential backoff. The URL is kept
+ * out of errors, logs and client spans.
  *
  * @example
  * ```ts
@@ -105,6 +125,8 @@ export interface WebhookOptions {
 export const makeWebhookNotifier = (options: WebhookOptions) =>
   Effect.map(HttpClient.HttpClient, (base): Notifier => {
     const client = base.pipe(
+      // The client span would export the secret URL as `url.full`.
+      HttpClient.withTracerDisabledWhen(() => true),
       HttpClient.filterStatusOk,
       HttpClient.transformResponse(Effect.timeout(options.timeout ?? Duration.seconds(10))),
       HttpClient.retryTransient({
@@ -125,7 +147,7 @@ export const makeWebhookNotifier = (options: WebhookOptions) =>
               new NotificationFailed({
                 notifier: "webhook",
                 rule: notification.rule,
-                reason: error._tag === "HttpBodyError" ? "the message could not be encoded" : error.message
+                reason: failureReason(error)
               })
           ),
           Effect.withSpan("WebhookNotifier.notify", { attributes: { "alert.rule": notification.rule } })

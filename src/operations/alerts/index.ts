@@ -1,5 +1,5 @@
 export { AlertEvaluator, type AlertEvaluatorOptions, type AlertEvaluatorShape } from "./AlertEvaluator.js"
-export { AlertStore, type AlertStoreShape } from "./AlertStore.js"
+export { AlertStore, type AlertStoreShape, type SeriesKey } from "./AlertStore.js"
 export { InvalidAlertRules, RuleIssue } from "./errors.js"
 export { decodeAlertRules, loadAlertRules, parseAlertRules } from "./load.js"
 export {

@@ -86,7 +86,18 @@ export const LatestRunSelector = Schema.Struct({
   experiment: NonEmpty,
   filter: Schema.optionalWith(Schema.String, { exact: true })
 })
+/**
+ * Which run a tracked rule reads its metric from: the run behind a model
+ * alias or version (optionally through `runTag`), a run by id, or the
+ * newest run of an experiment (optionally filtered).
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(RunSelection)({ model: "churn", alias: "champion", runTag: "mlops.monitoring.run_id" })
+ * ```
+ */
 export const RunSelection = Schema.Union(ModelAliasSelector, ModelVersionSelector, RunSelector, LatestRunSelector)
+/** A decoded {@link RunSelection}. */
 export type RunSelection = typeof RunSelection.Type
 
 /** An Effect metric of this process, by name and a subset of its tags (every series matching them counts). */
@@ -181,9 +192,28 @@ export class BurnRateRule extends Schema.Class<BurnRateRule>("BurnRateRule")({
 export const AlertRule = Schema.Union(TrackedRule, OperationalRule, BurnRateRule)
 export type AlertRule = typeof AlertRule.Type
 
+/** A rule's windows (none for tracked and `value` rules), each with its path inside the rule. */
+export const ruleWindows = (
+  rule: AlertRule
+): ReadonlyArray<readonly [ReadonlyArray<PropertyKey>, Duration.Duration]> => {
+  switch (rule.kind) {
+    case "tracked":
+      return []
+    case "operational":
+      return rule.aggregation.kind === "value" ? [] : [[["aggregation", "window"], rule.aggregation.window]]
+    case "burnRate":
+      return rule.windows.flatMap((pair, index) => [
+        [["windows", index, "long"], pair.long] as const,
+        [["windows", index, "short"], pair.short] as const
+      ])
+  }
+}
+
 /**
  * A rule file: how often rules are evaluated (default 30s), and the rules,
- * whose names are unique (they key the persisted alert states).
+ * whose names are unique (they key the persisted alert states). Every window
+ * spans at least two evaluation intervals: a shorter one reads the change of
+ * a single tick, or none when ticks drift.
  *
  * @example
  * ```yaml
@@ -208,14 +238,21 @@ export class AlertRuleSet extends Schema.Class<AlertRuleSet>("AlertRuleSet")(
     ),
     rules: Schema.Array(AlertRule)
   }).pipe(
-    Schema.filter(({ rules }) => {
+    Schema.filter(({ evaluationInterval, rules }) => {
+      const issues: Array<Schema.FilterIssue> = []
       const seen = new Set<string>()
       for (const [index, rule] of rules.entries()) {
         if (seen.has(rule.name))
-          return { path: ["rules", index, "name"], message: `duplicate rule name "${rule.name}"` }
+          issues.push({ path: ["rules", index, "name"], message: `duplicate rule name "${rule.name}"` })
         seen.add(rule.name)
+        for (const [path, window] of ruleWindows(rule))
+          if (Duration.lessThan(window, Duration.times(evaluationInterval, 2)))
+            issues.push({
+              path: ["rules", index, ...path],
+              message: `a window must span at least two evaluation intervals (${Duration.format(Duration.times(evaluationInterval, 2))}), got ${Duration.format(window)}`
+            })
       }
-      return undefined
+      return issues
     })
   )
 ) {}

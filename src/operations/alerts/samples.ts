@@ -1,4 +1,4 @@
-import { Duration, type MetricPair, MetricState } from "effect"
+import { Array as Arr, Duration, type MetricPair, MetricState, Option } from "effect"
 import type { MetricSelector } from "./model.js"
 
 /** One metric series at one instant: a counter's count, a gauge's value, or a histogram's cumulative buckets. */
@@ -105,7 +105,7 @@ export const bucketQuantile = (
 /**
  * The metric samples of every replica over the last `retention`
  * milliseconds, one per replica and evaluation tick. A window's increase is
- * computed per replica from its samples taken at or after `now - window`,
+ * computed per replica from its newest sample at or before `now - window` on,
  * then summed, so replicas need not tick in step. A series absent from a
  * sample counts as zero there: an Effect counter or histogram appears in the
  * registry with its first update, so before that it was zero.
@@ -136,12 +136,20 @@ export class MetricHistory {
     )
   }
 
-  /** Each replica's samples taken at or after `now - window`. */
+  /**
+   * Each replica's samples over `[now - window, now]`, starting from its
+   * newest sample at or before `now - window`: ticks drift and replicas tick
+   * out of step, so without that baseline a window would miss the increase
+   * between its start and its first sample (all of it when the window is no
+   * longer than an interval).
+   */
   private windowed(now: number, window: Duration.Duration): ReadonlyArray<ReadonlyArray<IndexedSample>> {
     const from = now - Duration.toMillis(window)
-    return [...this.replicas.values()].map((samples) =>
-      samples.filter((sample) => sample.at >= from && sample.at <= now)
-    )
+    return [...this.replicas.values()].map((samples) => {
+      const upToNow = samples.filter((sample) => sample.at <= now)
+      const baseline = Arr.findLastIndex(upToNow, (sample) => sample.at <= from)
+      return upToNow.slice(Option.getOrElse(baseline, () => 0))
+    })
   }
 
   /** Matching series of one replica's samples, grouped by alert series. */

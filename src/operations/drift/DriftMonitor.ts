@@ -50,8 +50,10 @@ export interface DriftMonitorShape {
    * `mlops.monitoring.run_id` tag names while that run is active and
    * running, otherwise a new run in experiment `monitoring/<model>` (created
    * on first use), tagged `mlops.monitoring.model` / `mlops.monitoring.version`,
-   * whose id is then written to the version's tag. Two first calls racing
-   * may each start a run; the tag keeps the later one, which later calls use.
+   * whose id is then written to the version's tag. Calls for one version
+   * are serialised within the service instance, so concurrent first calls
+   * share one run; calls racing from two processes may each start a run,
+   * and the tag keeps the last writer's, which later calls use.
    */
   readonly monitoringRun: (model: string, version: ModelVersionNumber) => Effect.Effect<RunId, DriftMonitoringError>
   /**

@@ -53,6 +53,21 @@ export interface DriftMonitoringTarget {
   readonly step: number
 }
 
+/**
+ * Builds the DriftMonitor over the services it reads and writes; the tag's
+ * `DriftMonitor.layer` is this effect as a layer. Within one instance,
+ * `monitoringRun` (and so `logReport`) is serialised per model version, so
+ * concurrent first reports share one run. Across processes it is not: two
+ * first reports racing may each start a run, and the version's
+ * `mlops.monitoring.run_id` tag keeps the last writer's, which later reports use.
+ *
+ * @example
+ * ```ts
+ * const drift = yield* make.pipe(
+ *   Effect.provide(Layer.mergeAll(Datasets.layerMemory, ExperimentTracker.layerMemory, ModelRegistry.layerMemory))
+ * )
+ * ```
+ */
 export const make: Effect.Effect<DriftMonitorShape, never, Datasets | ExperimentTracker | ModelRegistry> = Effect.gen(
   function* () {
     const datasets = yield* Datasets
@@ -72,10 +87,7 @@ export const make: Effect.Effect<DriftMonitorShape, never, Datasets | Experiment
         )
     }
 
-    const monitoringRun = Effect.fn("DriftMonitor.monitoringRun")(function* (
-      model: string,
-      version: ModelVersionNumber
-    ) {
+    const findOrStartRun = Effect.fnUntraced(function* (model: string, version: ModelVersionNumber) {
       const modelVersion = yield* registry.getModelVersion(model, version)
       const linked = modelVersion.tags.find((tag) => tag.key === MONITORING_RUN_TAG)
       if (linked !== undefined) {
@@ -101,6 +113,27 @@ export const make: Effect.Effect<DriftMonitorShape, never, Datasets | Experiment
       })
       yield* registry.setModelVersionTag(model, version, MONITORING_RUN_TAG, run.info.runId)
       return run.info.runId
+    })
+
+    // One lock per model version ever monitored by this instance (a few bytes each), keyed
+    // without the tenant: versions of equal names in two tenants only wait for each other.
+    const locks = new Map<string, Effect.Semaphore>()
+    const lockOf = (model: string, version: ModelVersionNumber) =>
+      Effect.sync(() => {
+        const key = JSON.stringify([model, version])
+        const existing = locks.get(key)
+        if (existing !== undefined) return existing
+        const lock = Effect.unsafeMakeSemaphore(1)
+        locks.set(key, lock)
+        return lock
+      })
+
+    const monitoringRun = Effect.fn("DriftMonitor.monitoringRun")(function* (
+      model: string,
+      version: ModelVersionNumber
+    ) {
+      const lock = yield* lockOf(model, version)
+      return yield* lock.withPermits(1)(findOrStartRun(model, version))
     })
 
     const logReport = Effect.fn("DriftMonitor.logReport")(

@@ -1,4 +1,5 @@
 export {
+  artifactProbeTtl,
   artifactStoreCheck,
   databaseCheck,
   layerArtifactStoreCheck,

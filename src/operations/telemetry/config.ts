@@ -50,12 +50,23 @@ export const signalUrls = (base: string): TelemetryOptions["endpoints"] => ({
   logs: signalUrl(base, "logs")
 })
 
-const decode = (text: string): Either.Either<string, string> => {
+const decode = (text: string): Option.Option<string> => {
   try {
-    return Either.right(decodeURIComponent(text.trim()))
+    return Option.some(decodeURIComponent(text.trim()))
   } catch {
-    return Either.left(`"${text}" is not valid percent-encoding`)
+    return Option.none()
   }
+}
+
+/**
+ * Why an entry of a key=value list was refused. `position` counts entries
+ * from 1; `key` is there when the entry's key itself parsed.
+ */
+export interface KeyValueListError {
+  readonly position: number
+  readonly entry: string
+  readonly key?: string
+  readonly reason: string
 }
 
 /**
@@ -63,19 +74,28 @@ const decode = (text: string): Either.Either<string, string> => {
  * `OTEL_RESOURCE_ATTRIBUTES`: `k=v,k2=v2`, keys and values percent-decoded.
  * An entry without `=` or with an empty key is an error, so a typo fails at
  * startup instead of silently dropping an API key.
+ *
+ * @example
+ * ```ts
+ * parseKeyValueList("env=prod,team=ml") // Either.right({ env: "prod", team: "ml" })
+ * parseKeyValueList("env") // Either.left({ position: 1, entry: "env", reason: "is not a key=value pair" })
+ * ```
  */
-export const parseKeyValueList = (text: string): Either.Either<Record<string, string>, string> => {
+export const parseKeyValueList = (text: string): Either.Either<Record<string, string>, KeyValueListError> => {
   const entries: Record<string, string> = {}
-  for (const entry of text.split(",")) {
-    if (entry.trim() === "") continue
+  for (const [index, raw] of text.split(",").entries()) {
+    const entry = raw.trim()
+    if (entry === "") continue
+    const refuse = (reason: string, key?: string) =>
+      Either.left({ position: index + 1, entry, reason, ...(key === undefined ? {} : { key }) })
     const equals = entry.indexOf("=")
-    if (equals <= 0) return Either.left(`"${entry.trim()}" is not a key=value pair`)
+    if (equals < 0) return refuse("is not a key=value pair")
     const key = decode(entry.slice(0, equals))
+    if (Option.isNone(key)) return refuse("has a key that is not valid percent-encoding")
+    if (key.value === "") return refuse("has an empty key")
     const value = decode(entry.slice(equals + 1))
-    if (Either.isLeft(key)) return Either.left(key.left)
-    if (Either.isLeft(value)) return Either.left(value.left)
-    if (key.right === "") return Either.left(`"${entry.trim()}" has an empty key`)
-    entries[key.right] = value.right
+    if (Option.isNone(value)) return refuse("has a value that is not valid percent-encoding", key.value)
+    entries[key.value] = value.value
   }
   return Either.right(entries)
 }
@@ -83,16 +103,26 @@ export const parseKeyValueList = (text: string): Either.Either<Record<string, st
 const keyValueList = (name: string) =>
   Config.string(name).pipe(
     Config.mapOrFail((text) =>
-      Either.mapLeft(parseKeyValueList(text), (message) => ConfigError.InvalidData([name], message))
+      Either.mapLeft(parseKeyValueList(text), (error) =>
+        ConfigError.InvalidData([name], `entry ${error.position} "${error.entry}" ${error.reason}`)
+      )
     ),
     Config.withDefault<Record<string, string>>({})
   )
 
-/** `OTEL_EXPORTER_OTLP_HEADERS`, values redacted from the moment they are read. */
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS`, values redacted from the moment they are
+ * read. Errors name the entry by position (and header name when it parsed),
+ * never quote it: a malformed entry is often an API key with the wrong separator.
+ */
 const headersConfig = Config.redacted("OTEL_EXPORTER_OTLP_HEADERS").pipe(
   Config.mapOrFail((text) =>
     Either.mapBoth(parseKeyValueList(Redacted.value(text)), {
-      onLeft: (message) => ConfigError.InvalidData(["OTEL_EXPORTER_OTLP_HEADERS"], message),
+      onLeft: (error) =>
+        ConfigError.InvalidData(
+          ["OTEL_EXPORTER_OTLP_HEADERS"],
+          `entry ${error.position}${error.key === undefined ? "" : ` (header "${error.key}")`} ${error.reason}`
+        ),
       onRight: (entries) =>
         Object.fromEntries(Object.entries(entries).map(([key, value]) => [key, Redacted.make(value)]))
     })

@@ -1,4 +1,3 @@
-import type { HttpClient } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
 import { Config, Context, Duration, Effect, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
@@ -60,8 +59,14 @@ export interface WebhooksShape {
 
   /** Records `event` for every active subscription of the tenant that asks for it; inside the caller's transaction if any. */
   readonly publish: (event: WebhookEvent) => Effect.Effect<void>
-  /** Runs `effect` in one write transaction, so a change and the events it publishes commit together. */
-  readonly transaction: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  /**
+   * Runs `effect` in one write transaction, so a change and the events it
+   * publishes commit together. With `lockKey`, transactions on the same key
+   * run one after another (a PostgreSQL advisory lock held to the commit;
+   * SQLite write transactions are serial anyway), so one that reads state to
+   * decide what to publish sees what the previous one committed.
+   */
+  readonly transaction: <A, E>(effect: Effect.Effect<A, E>, lockKey?: string) => Effect.Effect<A, E>
   /**
    * One pass of the delivery worker over every tenant: attempts each due
    * delivery, a subscription's in the order they were recorded (a delivery
@@ -76,7 +81,7 @@ export interface WebhooksOptions {
   /**
    * Whether subscriptions may target loopback, private and link-local
    * addresses (default false): names are checked when saved and their
-   * resolved addresses before every request. Allow it only where tenants are
+   * resolved addresses on every connection. Allow it only where tenants are
    * trusted with the server's network, e.g. a single-team deployment.
    */
   readonly allowPrivateNetworks?: boolean
@@ -113,11 +118,13 @@ export const webhooksOptionsConfig: Config.Config<WebhooksOptions> = Config.all(
  * ```
  */
 export class Webhooks extends Context.Tag("effect-mlops/operations/Webhooks")<Webhooks, WebhooksShape>() {
-  /** Over `SqlClient` (SQLite or PostgreSQL under row-level security), sending with `HttpClient`. */
-  static readonly layer = (
-    options: WebhooksOptions = {}
-  ): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
-    Layer.effect(
+  /**
+   * Over `SqlClient` (SQLite or PostgreSQL under row-level security), sending
+   * through an undici connection pool of its own, which checks every address
+   * it connects to unless `allowPrivateNetworks`.
+   */
+  static readonly layer = (options: WebhooksOptions = {}): Layer.Layer<Webhooks, never, SqlClient.SqlClient> =>
+    Layer.scoped(
       this,
       make({
         allowPrivateNetworks: options.allowPrivateNetworks ?? false,
@@ -129,6 +136,7 @@ export class Webhooks extends Context.Tag("effect-mlops/operations/Webhooks")<We
     )
 
   /** {@link Webhooks.layer} with `MLOPS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS` and `MLOPS_WEBHOOKS_MAX_ATTEMPTS`. */
-  static readonly layerConfig: Layer.Layer<Webhooks, ConfigError, SqlClient.SqlClient | HttpClient.HttpClient> =
-    Layer.unwrapEffect(Effect.map(webhooksOptionsConfig, (options) => Webhooks.layer(options)))
+  static readonly layerConfig: Layer.Layer<Webhooks, ConfigError, SqlClient.SqlClient> = Layer.unwrapEffect(
+    Effect.map(webhooksOptionsConfig, (options) => Webhooks.layer(options))
+  )
 }

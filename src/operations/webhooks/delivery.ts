@@ -1,7 +1,10 @@
-import { FetchHttpClient, type HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Option, Random, Stream } from "effect"
+import type { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import Undici from "@effect/platform-node/Undici"
+import { Duration, Effect, Option, Random, type Scope, Stream } from "effect"
 import { signatureHeaders, signWebhook } from "./signature.js"
-import { checkResolvedHost } from "./url.js"
+import { literalHostRefusal, PrivateAddressRefused, publicOnlyLookup } from "./url.js"
 
 /** How deliveries are sent and retried. */
 export interface DeliveryPolicy {
@@ -47,9 +50,35 @@ const failure = (error: string, refused = false): SendResult => ({
   refused
 })
 
+/** A transport error's outcome: refused for good when the connection's lookup found a private address. */
+const transportFailure = (error: HttpClientError.HttpClientError): SendResult =>
+  error.cause instanceof PrivateAddressRefused ? failure(error.cause.message, true) : failure(error.message)
+
 /**
- * One signed POST of `payload` to `url`. Redirects are not followed (a
- * redirect could lead a request into a private network), the answer's body
+ * The client deliveries go out through, with a connection pool of its own
+ * closed with `Scope`. Unless private networks are allowed, every connection
+ * resolves its host with {@link publicOnlyLookup}, so the address checked is
+ * the address connected to. Redirects are never followed: undici's
+ * dispatcher only follows them through its redirect interceptor, which this
+ * agent does not have, so a 3xx comes back as the answer (and a redirect
+ * cannot lead a request into a private network).
+ *
+ * @example
+ * ```ts
+ * const client = yield* deliveryClient(false)
+ * ```
+ */
+export const deliveryClient = (
+  allowPrivateNetworks: boolean
+): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => new Undici.Agent(allowPrivateNetworks ? {} : { connect: { lookup: publicOnlyLookup } })),
+    (agent) => Effect.promise(() => agent.destroy())
+  ).pipe(Effect.map(NodeHttpClient.makeUndici))
+
+/**
+ * One signed POST of `payload` to `url` through a {@link deliveryClient}
+ * (which follows no redirect): the answer's body
  * is read up to 1,000 characters, and the request gives up after the
  * policy's timeout. Never fails: every outcome is a {@link SendResult}.
  */
@@ -93,18 +122,14 @@ export const send = (
         })
       )
     ),
-    Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
     Effect.timeoutFail({
       duration: policy.timeout,
       onTimeout: () => `no answer within ${Duration.format(policy.timeout)}`
     }),
-    Effect.catchAll((error) => Effect.succeed(failure(typeof error === "string" ? error : error.message)))
+    Effect.catchAll((error) => Effect.succeed(typeof error === "string" ? failure(error) : transportFailure(error)))
   )
-  return policy.allowPrivateNetworks
-    ? exchange
-    : Effect.flatMap(Effect.either(checkResolvedHost(url)), (checked) =>
-        checked._tag === "Left" ? Effect.succeed(failure(checked.left, true)) : exchange
-      )
+  const refusal = policy.allowPrivateNetworks ? undefined : literalHostRefusal(url)
+  return refusal === undefined ? exchange : Effect.succeed(failure(refusal, true))
 }
 
 /** What the worker does after an attempt. */

@@ -45,17 +45,20 @@ const make = Effect.gen(function* () {
     )
 
   // `run.finished` once per end: when the status becomes terminal, not when
-  // a finished run's end time or name is touched again.
+  // a finished run's status, end time or name is touched again. Updates of
+  // one run take turns (the lock), so of two concurrent ends only the first
+  // reads the run as still running.
   const updateRun = (runId: RunId, update: UpdateRun) =>
     webhooks.transaction(
       Effect.gen(function* () {
         const before = yield* tracker.getRun(runId)
         const after = yield* tracker.updateRun(runId, update)
-        if (terminal.has(after.status) && after.status !== before.info.status) {
+        if (terminal.has(after.status) && !terminal.has(before.info.status)) {
           yield* webhooks.publish(runFinished(after))
         }
         return after
-      })
+      }),
+      `run:${runId}`
     )
 
   return Context.make(ModelRegistry, { ...registry, createModelVersion, setAlias, deleteAlias }).pipe(

@@ -1,12 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { HttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
-import { Array as Arr, Clock, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
+import { Array as Arr, Clock, Duration, Effect, Either, Option, Redacted, Schema, type Scope } from "effect"
 import { CurrentTenant, TenantId } from "../../core/context.js"
 import { InvalidArgument } from "../../core/errors.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
-import { type DeliveryPolicy, judge, send } from "./delivery.js"
+import { type DeliveryPolicy, deliveryClient, judge, send } from "./delivery.js"
 import { WebhookDeliveryNotFound, WebhookNotFound } from "./errors.js"
 import {
   CreatedWebhook,
@@ -138,14 +137,14 @@ const checkFields = (input: UpdateWebhook, allowPrivateNetworks: boolean) =>
 
 /** How many deliveries of one subscription a worker pass may send. */
 const queueBatch = 50
+/** How many subscriptions, of every tenant, a worker pass serves at once. */
+const passConcurrency = 8
 
 /** {@link WebhooksShape} over the `webhook_*` tables. */
-export const make = (
-  policy: DeliveryPolicy
-): Effect.Effect<WebhooksShape, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const make = (policy: DeliveryPolicy): Effect.Effect<WebhooksShape, never, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const client = yield* HttpClient.HttpClient
+    const client = yield* deliveryClient(policy.allowPrivateNetworks)
     const inWriteTransaction = withWriteTransaction(sql)
 
     const findSubscription = (tenant: TenantId, webhookId: string) =>
@@ -269,9 +268,13 @@ export const make = (
       function* (webhookId: string) {
         const tenant = yield* CurrentTenant
         yield* requireSubscription(tenant, webhookId)
-        yield* sql`DELETE FROM webhook_delivery_attempts WHERE tenant_id = ${tenant} AND delivery_id IN
-          (SELECT delivery_id FROM webhook_deliveries WHERE tenant_id = ${tenant} AND subscription_id = ${webhookId})`
+        // The deliveries go first: a worker recording an attempt meanwhile
+        // either updates its delivery before (then this waits for it, and the
+        // attempt is among those deleted next) or finds it gone and records
+        // nothing (see `attempt`).
         yield* sql`DELETE FROM webhook_deliveries WHERE tenant_id = ${tenant} AND subscription_id = ${webhookId}`
+        yield* sql`DELETE FROM webhook_delivery_attempts AS a WHERE tenant_id = ${tenant} AND NOT EXISTS
+          (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = ${tenant} AND d.delivery_id = a.delivery_id)`
         yield* sql`DELETE FROM webhook_subscriptions WHERE tenant_id = ${tenant} AND subscription_id = ${webhookId}`
       },
       inWriteTransaction,
@@ -384,9 +387,16 @@ export const make = (
       Effect.catchTag("SqlError", Effect.die)
     )
 
-    const transaction = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-      Effect.catchAll(inWriteTransaction(effect), (error) =>
-        error instanceof SqlError ? Effect.die(error) : Effect.fail(error)
+    const lock = (key: string) =>
+      sql.onDialectOrElse({
+        pg: () => Effect.asVoid(sql`SELECT pg_advisory_xact_lock(hashtext(${key}))`),
+        orElse: () => Effect.void
+      })
+
+    const transaction = <A, E>(effect: Effect.Effect<A, E>, lockKey?: string): Effect.Effect<A, E> =>
+      Effect.catchAll(
+        inWriteTransaction(lockKey === undefined ? effect : Effect.zipRight(lock(lockKey), effect)),
+        (error) => (error instanceof SqlError ? Effect.die(error) : Effect.fail(error))
       )
 
     /**
@@ -417,9 +427,18 @@ export const make = (
         const verdict = yield* judge(policy, result, number, now)
         const error =
           result.error === null ? null : result.body === "" ? result.error : `${result.error}: ${result.body}`
-        yield* inWriteTransaction(
-          Effect.all([
-            sql`INSERT INTO webhook_delivery_attempts ${sql.insert({
+        // The delivery may have been deleted with its subscription while the
+        // request was out: then there is nothing to record the attempt on.
+        const recorded = yield* inWriteTransaction(
+          Effect.gen(function* () {
+            const updated = yield* sql`UPDATE webhook_deliveries SET attempts = ${number},
+              last_status = ${result.status}, last_error = ${error},
+              state = ${verdict._tag === "Delivered" ? "delivered" : verdict._tag === "Failed" ? "failed" : "pending"},
+              next_attempt_time = ${verdict._tag === "Retry" ? now + verdict.delayMillis : now},
+              delivered_time = ${verdict._tag === "Delivered" ? now : null}
+              WHERE tenant_id = ${tenant} AND delivery_id = ${row.deliveryId} RETURNING delivery_id`
+            if (updated.length === 0) return false
+            yield* sql`INSERT INTO webhook_delivery_attempts ${sql.insert({
               deliveryId: row.deliveryId,
               attempt: number,
               tenantId: tenant,
@@ -427,32 +446,33 @@ export const make = (
               status: result.status,
               error,
               durationMs: now - started
-            })}`,
-            sql`UPDATE webhook_deliveries SET attempts = ${number}, last_status = ${result.status},
-              last_error = ${error},
-              state = ${verdict._tag === "Delivered" ? "delivered" : verdict._tag === "Failed" ? "failed" : "pending"},
-              next_attempt_time = ${verdict._tag === "Retry" ? now + verdict.delayMillis : now},
-              delivered_time = ${verdict._tag === "Delivered" ? now : null}
-              WHERE tenant_id = ${tenant} AND delivery_id = ${row.deliveryId}`
-          ])
+            })}`
+            return true
+          })
         )
-        return verdict._tag !== "Retry"
+        return recorded && verdict._tag !== "Retry"
       })
 
-    /** A subscription's due deliveries in order, until one must wait. */
+    /**
+     * A subscription's due deliveries in order, until one must wait or the
+     * subscription has had one `timeout` of this pass: a slow receiver keeps
+     * its slot only that long, the rest of its queue waits for the next pass.
+     */
     const drain = (tenant: TenantId, queue: ReadonlyArray<PendingRow>) =>
       Effect.gen(function* () {
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(policy.timeout)
         let attempts = 0
         for (const row of queue) {
           const now = yield* Clock.currentTimeMillis
-          if (row.nextAttemptTime > now || !(yield* claim(tenant, row, now))) break
+          if (now >= deadline || row.nextAttemptTime > now || !(yield* claim(tenant, row, now))) break
           attempts++
           if (!(yield* attempt(tenant, row))) break
         }
         return attempts
-      })
+      }).pipe(Effect.provideService(CurrentTenant, tenant))
 
-    const deliverTenant = (tenant: TenantId) =>
+    /** The due queues of a tenant's active subscriptions. */
+    const dueQueues = (tenant: TenantId) =>
       Effect.gen(function* () {
         // The head of each subscription's queue (a backlog on one must not
         // starve the others), in order.
@@ -464,18 +484,21 @@ export const make = (
           JOIN webhook_subscriptions s ON s.tenant_id = d.tenant_id AND s.subscription_id = d.subscription_id
           WHERE d.position <= ${queueBatch} AND s.status = 'ACTIVE'
           ORDER BY d.subscription_id, d.delivery_seq`
-        const queues = Object.values(Arr.groupBy(pending, (row) => row.subscriptionId))
-        const counts = yield* Effect.forEach(queues, (queue) => drain(tenant, queue), { concurrency: 8 })
-        return counts.reduce((sum, count) => sum + count, 0)
+        return Object.values(Arr.groupBy(pending, (row) => row.subscriptionId)).map((queue) => ({ tenant, queue }))
       }).pipe(Effect.provideService(CurrentTenant, tenant))
 
     // Under row-level security a transaction sees one tenant's rows, so the
-    // worker visits the tenants (a global table) one by one, each with its
+    // worker reads each tenant's queues (tenants are a global table) with its
     // own `app.tenant_id`; on SQLite the explicit tenant filter does the same.
+    // The queues of all tenants are then served together, a few at a time,
+    // so a slow receiver holds back neither its tenant nor the others.
     const deliverDue = Effect.fn("Webhooks.deliverDue")(
       function* () {
         const tenants = yield* sql<{ readonly tenantId: string }>`SELECT tenant_id FROM tenants ORDER BY tenant_id`
-        const counts = yield* Effect.forEach(tenants, (row) => deliverTenant(TenantId.make(row.tenantId)))
+        const queues = yield* Effect.forEach(tenants, (row) => dueQueues(TenantId.make(row.tenantId)))
+        const counts = yield* Effect.forEach(queues.flat(), ({ tenant, queue }) => drain(tenant, queue), {
+          concurrency: passConcurrency
+        })
         return counts.reduce((sum, count) => sum + count, 0)
       },
       Effect.catchTag("SqlError", Effect.die)

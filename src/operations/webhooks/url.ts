@@ -1,11 +1,13 @@
-import { lookup } from "node:dns/promises"
-import { BlockList, isIP } from "node:net"
-import { Effect, Either } from "effect"
+import { lookup as dnsLookup } from "node:dns"
+import { BlockList, isIP, type LookupFunction } from "node:net"
+import { Either } from "effect"
 import { InvalidArgument } from "../../core/errors.js"
 
 // Loopback, private, link-local (cloud metadata at 169.254.169.254),
 // carrier-grade NAT, benchmarking, multicast and reserved ranges: a webhook
-// aimed there would let a tenant probe the server's own network.
+// aimed there would let a tenant probe the server's own network. IPv4-mapped
+// IPv6 addresses (`::ffff:a.b.c.d`) are checked against the IPv4 ranges by
+// `BlockList` itself.
 const privateRanges = new BlockList()
 for (const [network, prefix] of [
   ["0.0.0.0", 8],
@@ -22,20 +24,47 @@ for (const [network, prefix] of [
   privateRanges.addSubnet(network, prefix, "ipv4")
 }
 for (const [network, prefix] of [
-  ["::", 127],
+  // unspecified, loopback and the deprecated IPv4-compatible `::a.b.c.d`
+  ["::", 96],
+  // NAT64 (well-known and local-use prefixes): a translator reaches any IPv4
+  // address, private ones included
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
   ["fc00::", 7],
   ["fe80::", 10],
+  // site-local, deprecated but still routed by some networks
+  ["fec0::", 10],
   ["ff00::", 8]
 ] as const) {
   privateRanges.addSubnet(network, prefix, "ipv6")
 }
 
-/** Whether an IP address (v4, v6 or v4-mapped v6) is loopback, private, link-local or otherwise not public. */
+/** The eight 16-bit groups of a valid IPv6 address, a dotted IPv4 tail counting as two. */
+const ipv6Groups = (address: string): ReadonlyArray<number> => {
+  const groups = (text: string) =>
+    text === ""
+      ? []
+      : text.split(":").flatMap((part) => {
+          if (!part.includes(".")) return [Number.parseInt(part, 16)]
+          const [a = 0, b = 0, c = 0, d = 0] = part.split(".").map(Number)
+          return [(a << 8) | b, (c << 8) | d]
+        })
+  const [head = "", tail] = address.split("::")
+  const left = groups(head)
+  const right = tail === undefined ? [] : groups(tail)
+  return [...left, ...Array.from({ length: 8 - left.length - right.length }, () => 0), ...right]
+}
+
+/** Whether an IP address (v4 or v6) is loopback, private, link-local or otherwise not public. */
 export const isPrivateAddress = (address: string): boolean => {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]
-  if (mapped !== undefined) return privateRanges.check(mapped, "ipv4")
   const family = isIP(address)
-  return family === 0 ? false : privateRanges.check(address, family === 4 ? "ipv4" : "ipv6")
+  if (family === 4) return privateRanges.check(address, "ipv4")
+  if (family !== 6) return false
+  if (privateRanges.check(address, "ipv6")) return true
+  // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits, which a
+  // relay would reach.
+  const [first, high = 0, low = 0] = ipv6Groups(address)
+  return first === 0x2002 && privateRanges.check(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`, "ipv4")
 }
 
 const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, "$1")
@@ -65,20 +94,37 @@ export const checkWebhookUrl = (
 }
 
 /**
- * Checked again before every request, on what the name resolves to now: a
- * public name may later resolve to a private address (DNS rebinding). Fails
- * with the reason when it does or does not resolve at all.
+ * Why a request to `url` must not be sent, when its host is a literal
+ * private address: a socket connects to a literal without any lookup, so
+ * {@link publicOnlyLookup} never sees it. Names are checked by that lookup.
  */
-export const checkResolvedHost = (url: URL): Effect.Effect<void, string> => {
+export const literalHostRefusal = (url: URL): string | undefined => {
   const host = hostOf(url)
-  if (isIP(host) !== 0) return isPrivateAddress(host) ? Effect.fail(`${host} is a private address`) : Effect.void
-  return Effect.tryPromise({
-    try: () => lookup(host, { all: true, verbatim: true }),
-    catch: () => `${host} does not resolve`
-  }).pipe(
-    Effect.flatMap((addresses) => {
-      const blocked = addresses.find((entry) => isPrivateAddress(entry.address))
-      return blocked === undefined ? Effect.void : Effect.fail(`${host} resolves to private address ${blocked.address}`)
-    })
-  )
+  return isPrivateAddress(host) ? `${host} is a private address` : undefined
 }
+
+/** A connection refused by {@link publicOnlyLookup}: its name resolved to a private address. */
+export class PrivateAddressRefused extends Error {
+  readonly code = "EPRIVATEADDRESS"
+  constructor(hostname: string, address: string) {
+    super(`${hostname} resolves to private address ${address}`)
+    this.name = "PrivateAddressRefused"
+  }
+}
+
+/**
+ * A `lookup` for sockets (`net.connect`, undici's `connect` options) that
+ * fails with {@link PrivateAddressRefused} when the name resolves to any
+ * private address. The socket connects to the addresses checked here, so a
+ * name cannot answer a public address to a check and a private one to the
+ * connection (DNS rebinding with a zero TTL).
+ */
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error !== null) return callback(error, "")
+    const blocked = addresses.find((entry) => isPrivateAddress(entry.address))
+    if (blocked !== undefined) return callback(new PrivateAddressRefused(hostname, blocked.address), "")
+    const [first] = addresses
+    if (options.all === true || first === undefined) return callback(null, addresses)
+    return callback(null, first.address, first.family)
+  })

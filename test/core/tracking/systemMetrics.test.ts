@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Data, type Duration, Effect, Logger, Ref, TestClock } from "effect"
+import { Data, Deferred, type Duration, Effect, Fiber, Layer, Logger, Ref, TestClock, TestServices } from "effect"
 import { TestLayer } from "../../../layers/Test.js"
-import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
+import { ExperimentTracker, type ExperimentTrackerShape } from "../../../src/core/tracking/ExperimentTracker.js"
 import type { RunId } from "../../../src/core/tracking/model.js"
 import {
+  finalFlushTimeout,
   makeSystemSampler,
   type SystemMetricsOptions,
   SystemMetricsError,
@@ -30,6 +31,22 @@ const history = (runId: RunId, key: string) =>
       page.items.map((m) => ({ step: m.step, value: m.value, timestamp: m.timestamp }))
     )
   )
+
+/** The test store, except that its `logBatch` is `logBatch`: provide it inside `TestLayer`. */
+const trackerWithLogBatch = (logBatch: ExperimentTrackerShape["logBatch"]) =>
+  Layer.effect(
+    ExperimentTracker,
+    Effect.map(ExperimentTracker, (tracker) => ({ ...tracker, logBatch }))
+  )
+
+/** Collects the messages logged by the effect it is provided to. */
+const captureLogs = Effect.map(Ref.make<ReadonlyArray<unknown>>([]), (messages) => ({
+  messages,
+  logger: Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ message }) => Effect.runSync(Ref.update(messages, (all) => [...all, message])))
+  )
+}))
 
 /** A run that records system metrics with `options` while its body waits `duration` of test time. */
 const runFor = (duration: Duration.DurationInput, options: SystemMetricsOptions) =>
@@ -145,6 +162,80 @@ describe("withRun's system metrics", () => {
       )
       assert.include(JSON.stringify(yield* Ref.get(warnings)), "could not sample system metrics")
     }).pipe(Effect.provide(TestLayer))
+  )
+
+  it.effect("ends the run FINISHED when writing the last system metrics dies", () =>
+    Effect.gen(function* () {
+      const { sampler } = yield* countingSampler
+      const { logger, messages } = yield* captureLogs
+      const runId = yield* runFor("10 seconds", { interval: "10 seconds", samplesPerBatch: 5, sampler }).pipe(
+        Effect.provide(logger)
+      )
+      const tracker = yield* ExperimentTracker
+      assert.strictEqual((yield* tracker.getRun(runId)).info.status, "FINISHED")
+      assert.include(JSON.stringify(yield* Ref.get(messages)), "could not log system metrics")
+    }).pipe(
+      Effect.provide(trackerWithLogBatch(() => Effect.die(new Error("database is locked")))),
+      Effect.provide(TestLayer)
+    )
+  )
+
+  it.effect("goes on sampling after a write dies", () =>
+    Effect.gen(function* () {
+      const { calls, sampler } = yield* countingSampler
+      const runId = yield* runFor("30 seconds", { interval: "10 seconds", sampler })
+      const tracker = yield* ExperimentTracker
+      assert.strictEqual((yield* tracker.getRun(runId)).info.status, "FINISHED")
+      assert.strictEqual(yield* Ref.get(calls), 3)
+    }).pipe(
+      Effect.provide(trackerWithLogBatch(() => Effect.die(new Error("database is locked")))),
+      Effect.provide(TestLayer)
+    )
+  )
+
+  it.effect("goes on sampling after a sample dies", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make(0)
+      const sampler = Effect.succeed({
+        sample: Effect.flatMap(
+          Ref.updateAndGet(calls, (n) => n + 1),
+          (n) => (n === 2 ? Effect.die(new Error("statfs crashed")) : Effect.succeed({ cpu_utilization_percentage: n }))
+        )
+      })
+      const runId = yield* runFor("30 seconds", { interval: "10 seconds", sampler })
+      assert.deepStrictEqual(
+        (yield* history(runId, "system/cpu_utilization_percentage")).map((m) => m.value),
+        [1, 3]
+      )
+    }).pipe(Effect.provide(TestLayer))
+  )
+
+  it.effect("ends the run without the last system metrics when the tracker hangs longer than finalFlushTimeout", () =>
+    Effect.gen(function* () {
+      const { sampler } = yield* countingSampler
+      const { logger, messages } = yield* captureLogs
+      const bodyMayEnd = yield* Deferred.make<void>()
+      // A daemon: a run that never ends must not keep the test from ending.
+      const run = yield* Effect.forkDaemon(
+        Tracking.withRun(
+          { experiment: "system-metrics" },
+          (run) => Effect.as(Deferred.await(bodyMayEnd), run.info.runId),
+          { systemMetrics: { interval: "10 seconds", sampler } }
+        ).pipe(Effect.provide(logger))
+      )
+      // The first sample's write hangs while the body still runs.
+      yield* TestClock.adjust("10 seconds")
+      yield* Deferred.succeed(bodyMayEnd, undefined)
+      yield* TestClock.adjust(finalFlushTimeout)
+      // Live time only bounds the wait, so a run that never ends fails the test rather than hanging it.
+      const runId = yield* Fiber.join(run).pipe(
+        Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Boom() }),
+        TestServices.provideLive
+      )
+      const tracker = yield* ExperimentTracker
+      assert.strictEqual((yield* tracker.getRun(runId)).info.status, "FINISHED")
+      assert.include(JSON.stringify(yield* Ref.get(messages)), "gave up writing the last system metrics")
+    }).pipe(Effect.provide(trackerWithLogBatch(() => Effect.never)), Effect.provide(TestLayer))
   )
 
   it.effect("refuses a non-positive interval before opening a run", () =>

@@ -49,6 +49,23 @@ const alertStoreContract = (name: string, store: Layer.Layer<AlertStore, unknown
       })
     )
 
+    it.effect("a lease is renewed only while nobody took it over or released it, even once expired", () =>
+      Effect.gen(function* () {
+        const store = yield* AlertStore
+        const lease = randomUUID()
+        assert.isFalse(yield* store.renewLease(lease, "a", ttl), "a lease never taken is not renewed")
+        assert.isTrue(yield* store.acquireLease(lease, "a", ttl))
+        yield* advance(ttl)
+        assert.isTrue(yield* store.renewLease(lease, "a", ttl), "expired but not taken over")
+        assert.isFalse(yield* store.acquireLease(lease, "b", ttl), "the renewal moved the expiry")
+        yield* advance(ttl)
+        assert.isTrue(yield* store.acquireLease(lease, "b", ttl))
+        assert.isFalse(yield* store.renewLease(lease, "a", ttl), "taken over by another holder")
+        yield* store.releaseLease(lease, "b")
+        assert.isFalse(yield* store.renewLease(lease, "b", ttl), "released")
+      })
+    )
+
     it.effect("states are saved per rule and series, a later save replacing an earlier one", () =>
       Effect.gen(function* () {
         const store = yield* AlertStore
@@ -68,9 +85,10 @@ const alertStoreContract = (name: string, store: Layer.Layer<AlertStore, unknown
           activeSince: null,
           lastValue: Number.NaN
         }
-        yield* store.saveStates([pending, other])
-        yield* store.saveStates([{ ...pending, status: "firing", lastEvaluation: 2000 }])
-        const saved = (yield* store.loadStates).filter((state) => state.rule === rule)
+        const ruleSet = randomUUID()
+        yield* store.saveStates(ruleSet, [pending, other])
+        yield* store.saveStates(ruleSet, [{ ...pending, status: "firing", lastEvaluation: 2000 }])
+        const saved = [...(yield* store.loadStates(ruleSet))]
         assert.deepStrictEqual(
           saved.sort((x, y) => x.series.localeCompare(y.series)),
           [
@@ -79,6 +97,26 @@ const alertStoreContract = (name: string, store: Layer.Layer<AlertStore, unknown
             { ...other, lastValue: null }
           ]
         )
+      })
+    )
+
+    it.effect("each rule set keeps its own states, and deleting forgets only the series named", () =>
+      Effect.gen(function* () {
+        const store = yield* AlertStore
+        const [first, second] = [randomUUID(), randomUUID()]
+        const state = (series: string, status: AlertState["status"]): AlertState => ({
+          rule: "errors",
+          series,
+          status,
+          activeSince: null,
+          lastValue: 1,
+          lastEvaluation: 1000
+        })
+        yield* store.saveStates(first, [state("a", "firing"), state("b", "resolved")])
+        yield* store.saveStates(second, [state("a", "inactive")])
+        yield* store.deleteStates(first, [{ rule: "errors", series: "b" }])
+        assert.deepStrictEqual(yield* store.loadStates(first), [state("a", "firing")])
+        assert.deepStrictEqual(yield* store.loadStates(second), [state("a", "inactive")])
       })
     )
 

@@ -142,7 +142,7 @@ describe("AlertEvaluator", () => {
         kind: "operational",
         name: "route-errors",
         metric: { name },
-        aggregation: { kind: "increase", window: "1m" },
+        aggregation: { kind: "increase", window: "2m" },
         by: ["route"],
         op: ">",
         threshold: 5
@@ -162,7 +162,7 @@ describe("AlertEvaluator", () => {
       )
       assert.deepStrictEqual(
         (yield* received).map((n) => [n.status, n.series, n.value]),
-        [["firing", "route=/a", 9]]
+        [["firing", "route=/a", 10]]
       )
     })
   )

@@ -120,4 +120,47 @@ describe("alert rule files", () => {
       assert.deepStrictEqual(yield* issuesOf({ rules: [rule] }), ["rules[0].windows[0].short"])
     })
   )
+
+  it.effect("an operational window shorter than two evaluation intervals is refused, naming its path", () =>
+    Effect.gen(function* () {
+      const rule = {
+        kind: "operational",
+        name: "errors",
+        metric: { name: "errors_total" },
+        aggregation: { kind: "increase", window: "1m" },
+        op: ">",
+        threshold: 5
+      }
+      const error = yield* Effect.flip(decodeAlertRules({ evaluationInterval: "1m", rules: [rule] }))
+      assert.deepStrictEqual(
+        error.issues.map((issue) => issue.path),
+        ["rules[0].aggregation.window"]
+      )
+      assert.include(error.message, "at least two evaluation intervals (2m)")
+      const accepted = yield* decodeAlertRules({
+        evaluationInterval: "1m",
+        rules: [{ ...rule, aggregation: { kind: "increase", window: "2m" } }]
+      })
+      assert.lengthOf(accepted.rules, 1)
+    })
+  )
+
+  it.effect("every burn-rate window spans at least two evaluation intervals", () =>
+    Effect.gen(function* () {
+      const rule = {
+        kind: "burnRate",
+        name: "availability",
+        objective: 0.999,
+        errors: { name: "errors_total" },
+        total: { name: "requests_total" },
+        windows: [
+          { long: "1h", short: "5m", factor: 14.4 },
+          { long: "6h", short: "30m", factor: 6 }
+        ]
+      }
+      assert.deepStrictEqual(yield* issuesOf({ evaluationInterval: "5m", rules: [rule] }), [
+        "rules[0].windows[0].short"
+      ])
+    })
+  )
 })

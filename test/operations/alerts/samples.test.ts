@@ -34,7 +34,7 @@ describe("MetricHistory", () => {
     })
   )
 
-  it.effect("only samples inside the window count", () =>
+  it.effect("only samples inside the window count, from the newest sample at or before its start", () =>
     Effect.gen(function* () {
       const name = unique("jobs_total")
       const jobs = Metric.counter(name)
@@ -50,6 +50,26 @@ describe("MetricHistory", () => {
       }
       assert.strictEqual(history.increase({ name, tags: {} }, Duration.minutes(2), 3 * minute).get(""), 3)
       assert.strictEqual(history.increase({ name, tags: {} }, Duration.minutes(3), 3 * minute).get(""), 103)
+    })
+  )
+
+  it.effect("a window whose start falls between drifting ticks counts from the sample before it", () =>
+    Effect.gen(function* () {
+      const name = unique("drift_jobs_total")
+      const jobs = Metric.counter(name)
+      const history = new MetricHistory(hour, hour)
+      // Spaced ticks drift by the time each tick takes: here 0.01 minute.
+      for (const [minuteAt, added] of [
+        [0, 0],
+        [1.01, 100],
+        [2.02, 1],
+        [3.03, 2]
+      ] as const) {
+        yield* Metric.incrementBy(jobs, added)
+        yield* sampleAt(history, minuteAt)
+      }
+      assert.strictEqual(history.increase({ name, tags: {} }, Duration.minutes(2), 3.03 * minute).get(""), 3)
+      assert.strictEqual(history.increase({ name, tags: {} }, Duration.minutes(1), 3.03 * minute).get(""), 2)
     })
   )
 

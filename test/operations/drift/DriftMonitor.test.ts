@@ -16,6 +16,23 @@ const Services = DriftMonitor.layer.pipe(
   Layer.provideMerge(ArtifactStore.layerMemory)
 )
 
+// Reading a model version yields after the read, as a real store's round trip would, so concurrent first calls both see no run.
+const YieldingRegistryServices = DriftMonitor.layer.pipe(
+  Layer.provide(
+    Layer.effect(
+      ModelRegistry,
+      Effect.map(ModelRegistry, (registry) => ({
+        ...registry,
+        getModelVersion: (name: string, version: ModelVersionNumber) =>
+          Effect.zipLeft(registry.getModelVersion(name, version), Effect.yieldNow())
+      }))
+    )
+  ),
+  Layer.provideMerge(Layer.mergeAll(Datasets.layerMemory, ModelRegistry.layerMemory)),
+  Layer.provideMerge(ExperimentTracker.layerMemory),
+  Layer.provideMerge(ArtifactStore.layerMemory)
+)
+
 const config = new DriftConfig({
   features: [
     new DriftFeature({ name: "income", kind: "numeric" }),
@@ -315,6 +332,26 @@ describe("DriftMonitor.logReport", () => {
         ]
       )
     }).pipe(Effect.provide(Services))
+  )
+
+  it.effect("concurrent first reports of a version share one run", () =>
+    Effect.gen(function* () {
+      const drift = yield* DriftMonitor
+      const tracker = yield* ExperimentTracker
+      const version = yield* registerModel
+      const report = yield* drift.compare(yield* drift.profileReference(config, reference), reference)
+      const runIds = yield* Effect.all(
+        [0, 1, 2].map((step) => drift.logReport({ model: "churn", version, step }, report)),
+        { concurrency: "unbounded" }
+      )
+      const experiment = yield* tracker.getExperimentByName("monitoring/churn")
+      const runs = yield* tracker.searchRuns({ experimentIds: [experiment.experimentId] })
+      assert.deepStrictEqual(
+        runs.items.map((run) => run.info.runId),
+        [runIds[0]]
+      )
+      assert.strictEqual(new Set(runIds).size, 1)
+    }).pipe(Effect.provide(YieldingRegistryServices))
   )
 
   it.effect("starts a new run once the linked run is finished", () =>

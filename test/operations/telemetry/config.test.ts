@@ -77,6 +77,36 @@ describe("telemetryFromEnv", () => {
     )
   )
 
+  it.effect("names a malformed header entry by position, without quoting its secret", () =>
+    Effect.map(
+      Effect.flip(
+        read(telemetryFromEnv, {
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+          OTEL_EXPORTER_OTLP_HEADERS: "x-team=ml,api-key:SECRET"
+        })
+      ),
+      (error) => {
+        expect(String(error)).toContain("entry 2 is not a key=value pair")
+        expect(String(error)).not.toContain("SECRET")
+      }
+    )
+  )
+
+  it.effect("names a header whose value is not valid percent-encoding, without quoting the value", () =>
+    Effect.map(
+      Effect.flip(
+        read(telemetryFromEnv, {
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+          OTEL_EXPORTER_OTLP_HEADERS: "api-key=SECRET%zz"
+        })
+      ),
+      (error) => {
+        expect(String(error)).toContain('entry 1 (header "api-key") has a value that is not valid percent-encoding')
+        expect(String(error)).not.toContain("SECRET")
+      }
+    )
+  )
+
   it.effect("names the service from OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES", () =>
     Effect.gen(function* () {
       const attributes = "service.name=from-attributes,service.version=3.1,team=ml%20ops"
@@ -166,7 +196,9 @@ describe("trace sampling from the environment", () => {
 
 describe("parseKeyValueList", () => {
   it("rejects an entry with an empty key", () => {
-    expect(Either.isLeft(parseKeyValueList("=value"))).toBe(true)
+    expect(parseKeyValueList("a=1, =value")).toEqual(
+      Either.left({ position: 2, entry: "=value", reason: "has an empty key" })
+    )
   })
 })
 

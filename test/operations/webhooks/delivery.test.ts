@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Chunk, Clock, Context, Effect, Layer, Queue, Redacted, TestClock } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Chunk, Clock, Context, Deferred, Effect, Fiber, Layer, Queue, Redacted, TestClock } from "effect"
+import { CurrentTenant, TenantId } from "../../../src/core/context.js"
 import { ExperimentId } from "../../../src/core/tracking/model.js"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
 import { ModelVersionNumber } from "../../../src/core/registry/model.js"
@@ -20,7 +21,7 @@ class Replica extends Context.Tag("test/webhooks/Replica")<Replica, WebhooksShap
 const TwoReplicas = Layer.merge(
   makeStore(SqliteTest),
   Layer.scoped(Replica, Effect.map(Layer.build(Webhooks.layer(testOptions)), Context.get(Webhooks)))
-).pipe(Layer.provide(NodeHttpClient.layer), Layer.provide(SqliteTest))
+).pipe(Layer.provide(SqliteTest))
 
 /** A receiver and a subscription to `events` that points at it, with its secret. */
 const subscribed = (events: ReadonlyArray<WebhookEventType>, answers: ReadonlyArray<Answer> = []) =>
@@ -247,21 +248,22 @@ describe("webhook retries", () => {
     }).pipe(Effect.provide(SqliteStore))
   )
 
-  it.scoped("a redirect is not followed and fails for good", () =>
-    Effect.gen(function* () {
-      const hook = yield* subscribed(
-        ["model_version.created"],
-        [{ status: 307, headers: { location: "http://169.254.169.254/latest/meta-data" } }]
-      )
-      const webhooks = yield* Webhooks
-      const registry = yield* registered
-      yield* registry.createModelVersion({ name: "churn", source: "s3://m/1" })
-      yield* webhooks.deliverDue()
-      const [delivery] = yield* webhooks.deliveries()
-      assert.deepInclude(delivery, { state: "failed", attempts: 1, lastStatus: 307 })
-      assert.strictEqual(yield* Queue.size(hook.received), 1)
-    }).pipe(Effect.provide(SqliteStore))
-  )
+  for (const status of [302, 307]) {
+    it.scoped(`a ${status} redirect to a private address is not followed and fails for good`, () =>
+      Effect.gen(function* () {
+        const inside = yield* receiver()
+        const hook = yield* subscribed(["model_version.created"], [{ status, headers: { location: inside.url } }])
+        const webhooks = yield* Webhooks
+        const registry = yield* registered
+        yield* registry.createModelVersion({ name: "churn", source: "s3://m/1" })
+        yield* webhooks.deliverDue()
+        const [delivery] = yield* webhooks.deliveries()
+        assert.deepInclude(delivery, { state: "failed", attempts: 1, lastStatus: status })
+        assert.strictEqual(yield* Queue.size(hook.received), 1)
+        assert.strictEqual(yield* Queue.size(inside.received), 0, "the redirect's target is never requested")
+      }).pipe(Effect.provide(SqliteStore))
+    )
+  }
 
   it.scoped("a 429 waits as long as its Retry-After asks", () =>
     Effect.gen(function* () {
@@ -369,5 +371,89 @@ describe("the delivery worker", () => {
       assert.strictEqual(new Set(ids).size, 5)
       assert.strictEqual(ids.length, 5)
     }).pipe(Effect.provide(TwoReplicas))
+  )
+})
+
+describe("a worker pass", () => {
+  /** The store with its SQL client, to add tenants and read the raw tables. */
+  const Store = makeStore(SqliteTest).pipe(Layer.provideMerge(SqliteTest))
+
+  const as =
+    (tenant: string) =>
+    <A, E, R>(self: Effect.Effect<A, E, R>) =>
+      Effect.provideService(self, CurrentTenant, TenantId.make(tenant))
+
+  it.scoped("a tenant's slow receiver does not hold back another tenant's delivery", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      /** A tenant with a subscription answering `answers` and a model version for it to deliver. */
+      const tenantWithHook = (tenant: string, answers: ReadonlyArray<Answer>) =>
+        Effect.gen(function* () {
+          yield* sql`INSERT INTO tenants (tenant_id, display_name, creation_time) VALUES (${tenant}, ${tenant}, 0)`
+          const hook = yield* subscribed(["model_version.created"], answers)
+          const registry = yield* registered
+          yield* registry.createModelVersion({ name: "churn", source: "s3://m/1" })
+          return hook
+        }).pipe(as(tenant))
+      const slow = yield* Deferred.make<void>()
+      const acme = yield* tenantWithHook("acme", [{ status: 200, after: slow }])
+      const globex = yield* tenantWithHook("globex", [])
+      const pass = yield* Effect.fork(Effect.flatMap(Webhooks, (w) => w.deliverDue()))
+      yield* Queue.take(acme.received)
+      // acme, first in order, has not answered yet
+      yield* Queue.take(globex.received)
+      yield* Deferred.succeed(slow, undefined)
+      assert.strictEqual(yield* Fiber.join(pass), 2)
+    }).pipe(Effect.provide(Store))
+  )
+
+  it.scoped("a subscription gets one timeout's worth of a pass; the rest of its queue waits for the next", () =>
+    Effect.gen(function* () {
+      const [first, second] = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+      const hook = yield* subscribed(
+        ["model_version.created"],
+        [
+          { status: 200, after: first },
+          { status: 200, after: second }
+        ]
+      )
+      const webhooks = yield* Webhooks
+      const registry = yield* registered
+      for (let i = 1; i <= 3; i++) yield* registry.createModelVersion({ name: "churn", source: `s3://m/${i}` })
+      const pass = yield* Effect.fork(webhooks.deliverDue())
+      // each answer takes 6 s of the 10 s timeout
+      for (const answered of [first, second]) {
+        yield* Queue.take(hook.received)
+        yield* TestClock.adjust("6 seconds")
+        yield* Deferred.succeed(answered, undefined)
+      }
+      assert.strictEqual(yield* Fiber.join(pass), 2)
+      assert.deepStrictEqual(
+        (yield* webhooks.deliveries()).map((d) => d.state),
+        ["pending", "delivered", "delivered"]
+      )
+      assert.strictEqual(yield* webhooks.deliverDue(), 1)
+    }).pipe(Effect.provide(Store))
+  )
+
+  it.scoped("an attempt finishing after its subscription was deleted leaves no attempt behind", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const answered = yield* Deferred.make<void>()
+      const hook = yield* subscribed(["model_version.created"], [{ status: 200, after: answered }])
+      const webhooks = yield* Webhooks
+      const registry = yield* registered
+      yield* registry.createModelVersion({ name: "churn", source: "s3://m/1" })
+      const pass = yield* Effect.fork(webhooks.deliverDue())
+      yield* Queue.take(hook.received)
+      yield* webhooks.delete(hook.webhookId)
+      yield* Deferred.succeed(answered, undefined)
+      yield* Fiber.join(pass)
+      const [attempts, deliveries] = yield* Effect.all([
+        sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM webhook_delivery_attempts`,
+        sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM webhook_deliveries`
+      ])
+      assert.deepStrictEqual([attempts[0]?.n, deliveries[0]?.n], [0, 0])
+    }).pipe(Effect.provide(Store))
   )
 })

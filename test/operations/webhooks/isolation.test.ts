@@ -2,6 +2,7 @@ import { assert, layer } from "@effect/vitest"
 import { Chunk, Effect, Layer, Queue } from "effect"
 import { CurrentTenant, TenantId } from "../../../src/core/context.js"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
+import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
 import { Tenants } from "../../../src/enterprise/tenancy/Tenants.js"
 import { Webhooks } from "../../../src/operations/webhooks/Webhooks.js"
 import { PostgresTest } from "../../support/postgres.js"
@@ -83,6 +84,41 @@ layer(Store, { timeout: 60_000 })("webhooks on PostgreSQL", (it) => {
           [["delivered", tenant]]
         )
       }
+    })
+  )
+
+  it.scoped("two concurrent ends of a run publish run.finished once", () =>
+    Effect.gen(function* () {
+      const tenants = yield* Tenants
+      const webhooks = yield* Webhooks
+      const tracker = yield* ExperimentTracker
+      yield* tenants.create({ tenantId: "wayne" })
+      const finished = yield* as("wayne")(
+        Effect.gen(function* () {
+          yield* webhooks.create({ name: "ci", url: "http://127.0.0.1:9/", events: ["run.finished"] })
+          const { experimentId } = yield* tracker.createExperiment({ name: "race" })
+          // several runs, so that an interleaving of the two ends that the
+          // lock must prevent is all but certain to come up
+          const runs = yield* Effect.forEach([1, 2, 3, 4, 5], (i) =>
+            tracker.createRun({ experimentId, runName: `r${i}` })
+          )
+          yield* Effect.forEach(
+            runs,
+            (run) =>
+              Effect.all(
+                [
+                  tracker.updateRun(run.info.runId, { status: "FINISHED", endTime: 1 }),
+                  tracker.updateRun(run.info.runId, { status: "FAILED", endTime: 2 })
+                ],
+                { concurrency: 2 }
+              ),
+            { discard: true }
+          )
+          return yield* webhooks.deliveries()
+        })
+      )
+      assert.strictEqual(finished.length, 5)
+      assert.strictEqual(new Set(finished.map((d) => (d.payload as { data: { run_id: string } }).data.run_id)).size, 5)
     })
   )
 })

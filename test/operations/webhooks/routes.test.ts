@@ -1,4 +1,3 @@
-import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Queue, Redacted } from "effect"
@@ -33,7 +32,6 @@ class WebhookServer extends Context.Tag("test/webhooks/WebhookServer")<
  * `acme` is recorded there too.
  */
 const WebhooksLive = Webhooks.layer(testOptions).pipe(
-  Layer.provide(NodeHttpClient.layer),
   Layer.provide(
     Layer.effectDiscard(
       Effect.flatMap(

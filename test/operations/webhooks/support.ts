@@ -1,7 +1,6 @@
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Queue } from "effect"
+import { Deferred, Effect, Layer, Queue } from "effect"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
 import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
 import { layerWebhookEvents } from "../../../src/operations/webhooks/events.js"
@@ -18,6 +17,8 @@ export interface Received {
 export interface Answer {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
+  /** The answer is held back until this is done: a slow receiver. */
+  readonly after?: Deferred.Deferred<void>
 }
 
 /**
@@ -35,9 +36,13 @@ export const receiver = (answers: ReadonlyArray<Answer> = []) =>
           request.on("data", (chunk: Buffer) => chunks.push(chunk))
           request.on("end", () => {
             Queue.unsafeOffer(received, { headers: request.headers, body: Buffer.concat(chunks).toString("utf8") })
-            const answer = pending.shift() ?? { status: 200 }
-            response.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers })
-            response.end(answer.status < 300 ? "thanks" : "not now")
+            const answer: Answer = pending.shift() ?? { status: 200 }
+            const respond = () => {
+              response.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers })
+              response.end(answer.status < 300 ? "thanks" : "not now")
+            }
+            if (answer.after === undefined) respond()
+            else Effect.runFork(Effect.andThen(Deferred.await(answer.after), Effect.sync(respond)))
           })
         })
         server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
@@ -62,20 +67,14 @@ export const testOptions: WebhooksOptions = {
 
 /**
  * The registry and tracker decorated with webhook events, and `Webhooks`,
- * over one SQL store (a fresh SQLite file unless `sql` is given) and a
- * node:http client.
+ * over one SQL store (a fresh SQLite file unless `sql` is given).
  */
 export const makeStore = <E, R>(
   sql: Layer.Layer<import("@effect/sql").SqlClient.SqlClient, E, R>,
   options: WebhooksOptions = testOptions
 ) => {
   const Core = ModelRegistry.layer.pipe(Layer.provideMerge(ExperimentTracker.layer))
-  return layerWebhookEvents.pipe(
-    Layer.provide(Core),
-    Layer.provideMerge(Webhooks.layer(options)),
-    Layer.provide(NodeHttpClient.layer),
-    Layer.provide(sql)
-  )
+  return layerWebhookEvents.pipe(Layer.provide(Core), Layer.provideMerge(Webhooks.layer(options)), Layer.provide(sql))
 }
 
 /** {@link makeStore} over a fresh SQLite file. */
