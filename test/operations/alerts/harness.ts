@@ -1,10 +1,24 @@
 import { randomUUID } from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { Duration, Effect, Option, Ref, Schedule, TestServices } from "effect"
-import type { AlertEvaluatorShape } from "../../../src/operations/alerts/AlertEvaluator.js"
+import {
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  type MetricPair,
+  Option,
+  Ref,
+  Schedule,
+  type Scope,
+  TestServices
+} from "effect"
+import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
+import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
+import { AlertEvaluator, type AlertEvaluatorShape } from "../../../src/operations/alerts/AlertEvaluator.js"
+import { AlertStore } from "../../../src/operations/alerts/AlertStore.js"
 import { decodeAlertRules } from "../../../src/operations/alerts/load.js"
-import type { AlertNotification } from "../../../src/operations/alerts/model.js"
+import type { AlertNotification, AlertRuleSet } from "../../../src/operations/alerts/model.js"
 import type { Notifier } from "../../../src/operations/alerts/Notifier.js"
 
 /** A metric name no other test uses: Effect's metric registry is global to the process. */
@@ -78,3 +92,30 @@ export const receiver = (statuses: ReadonlyArray<number> = []) =>
     const { port } = server.address() as AddressInfo
     return { url: `http://127.0.0.1:${port}/hooks/alerts`, received: Effect.sync(() => [...received]) }
   })
+
+const Tracking = ModelRegistry.layerMemory.pipe(Layer.provideMerge(ExperimentTracker.layerMemory))
+
+/** The store in context (shared by a test's replicas) as it is. */
+export const asIs = Layer.effect(AlertStore, AlertStore)
+
+/**
+ * One replica: an evaluator over `store` (a view of the store shared by the
+ * test's replicas), built in `scope` so a test can stop it.
+ */
+export const startReplica = (
+  rules: AlertRuleSet,
+  notifier: Notifier,
+  instanceId: string,
+  store: Layer.Layer<AlertStore, never, AlertStore>,
+  scope: Scope.Scope,
+  metrics?: Effect.Effect<ReadonlyArray<MetricPair.MetricPair.Untyped>>
+) =>
+  Layer.buildWithScope(
+    AlertEvaluator.layer({
+      rules,
+      notifiers: [notifier],
+      instanceId,
+      ...(metrics === undefined ? {} : { metrics })
+    }).pipe(Layer.provide(Tracking), Layer.provide(store)),
+    scope
+  ).pipe(Effect.map(Context.get(AlertEvaluator)))

@@ -1,34 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Metric, Ref, type Scope, TestClock } from "effect"
-import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
-import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
-import { AlertEvaluator } from "../../../src/operations/alerts/AlertEvaluator.js"
+import { Effect, Layer, Metric, Ref, TestClock } from "effect"
 import { AlertStore } from "../../../src/operations/alerts/AlertStore.js"
-import type { AlertRuleSet } from "../../../src/operations/alerts/model.js"
 import type { Notifier } from "../../../src/operations/alerts/Notifier.js"
-import { everyMinute, recordingNotifier, ticked, unique } from "./harness.js"
+import { asIs, everyMinute, recordingNotifier, startReplica, ticked, unique } from "./harness.js"
 
 const minute = 60_000
-
-const Tracking = ModelRegistry.layerMemory.pipe(Layer.provideMerge(ExperimentTracker.layerMemory))
-
-/** One replica over the store in context (shared by the test's replicas), stopped with `scope`. */
-const startReplica = (
-  rules: AlertRuleSet,
-  notifier: Notifier,
-  instanceId: string,
-  store: Layer.Layer<AlertStore, never, AlertStore>,
-  scope: Scope.Scope
-) =>
-  Layer.buildWithScope(
-    AlertEvaluator.layer({ rules, notifiers: [notifier], instanceId }).pipe(
-      Layer.provide(Tracking),
-      Layer.provide(store)
-    ),
-    scope
-  ).pipe(Effect.map(Context.get(AlertEvaluator)))
-
-const asIs = Layer.effect(AlertStore, AlertStore)
 
 /** The store seen by a replica that stalls for `minutes` (a pause, a slow database) right after its first read of the states. */
 const stallingAfterFirstLoad = (minutes: number) =>

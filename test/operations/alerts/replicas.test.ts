@@ -1,42 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Metric, MetricKey, MetricPair, MetricState, Ref, Scope, TestClock } from "effect"
-import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"
-import { ExperimentTracker } from "../../../src/core/tracking/ExperimentTracker.js"
-import { AlertEvaluator } from "../../../src/operations/alerts/AlertEvaluator.js"
+import { Effect, Exit, Layer, Metric, MetricKey, MetricPair, MetricState, Ref, Scope, TestClock } from "effect"
 import { AlertStore } from "../../../src/operations/alerts/AlertStore.js"
-import type { AlertRuleSet } from "../../../src/operations/alerts/model.js"
-import type { Notifier } from "../../../src/operations/alerts/Notifier.js"
 import { PostgresTest } from "../../support/postgres.js"
-import { everyMinute, recordingNotifier, ticked, unique } from "./harness.js"
+import { asIs, everyMinute, recordingNotifier, startReplica, ticked, unique } from "./harness.js"
 
 const minute = 60_000
 
-const Tracking = ModelRegistry.layerMemory.pipe(Layer.provideMerge(ExperimentTracker.layerMemory))
-
-/** One replica: an evaluator over the shared store, built in `scope` so a test can stop it. */
-const startReplica = (
-  rules: AlertRuleSet,
-  notifier: Notifier,
-  instanceId: string,
-  store: Layer.Layer<AlertStore, never, AlertStore>,
-  scope: Scope.Scope,
-  metrics?: Effect.Effect<ReadonlyArray<MetricPair.MetricPair.Untyped>>
-) =>
-  Layer.buildWithScope(
-    AlertEvaluator.layer({
-      rules,
-      notifiers: [notifier],
-      instanceId,
-      ...(metrics === undefined ? {} : { metrics })
-    }).pipe(Layer.provide(Tracking), Layer.provide(store)),
-    scope
-  ).pipe(Effect.map(Context.get(AlertEvaluator)))
-
 /** One fresh PostgreSQL database per test; replicas are closed (scoped) before it is dropped. */
 const SharedStore = AlertStore.layer.pipe(Layer.provide(PostgresTest))
-
-/** The shared store as it is. */
-const asIs = Layer.effect(AlertStore, AlertStore)
 
 /** The shared store seen by a replica that crashes: its lease is never given back, only left to expire. */
 const crashing = Layer.effect(
