@@ -1,7 +1,8 @@
 /**
  * Chart-history benchmark: `getMetricHistory` of a 1,000,000-point series
  * downsampled to 1,000 points (target p50 under 100 ms), against the naive
- * baseline of reading every point with the raw driver and running LTTB.
+ * baseline of reading every point with the raw driver (every stored block of
+ * the series, decoded) and running LTTB.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -9,6 +10,7 @@ import * as path from "node:path"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { makeBasicLayer } from "../layers/index.js"
+import { decodeChunk } from "../src/core/tracking/chunks.js"
 import { lttb } from "../src/core/tracking/downsample.js"
 import { ExperimentTracker } from "../src/index.js"
 import type { Figure } from "./report.js"
@@ -52,14 +54,14 @@ export const runHistory = async (): Promise<ReadonlyArray<Figure>> => {
     )
     const db = new Database(path.join(dir, "mlops.db"), { readonly: true })
     const select = db
-      .prepare("SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp")
-      .raw()
+      .prepare("SELECT points FROM metric_chunks WHERE run_id = ? AND key = ? ORDER BY min_step, chunk_id")
+      .pluck()
     const naive: Array<number> = []
     for (let i = 0; i < 5; i++) {
       const started = performance.now()
-      const rows = select.all(runId, "loss") as Array<[number, number, number]>
+      const blocks = select.all(runId, "loss") as Array<Buffer>
       lttb(
-        rows.map(([step, timestamp, value]) => ({ step, timestamp, value })),
+        blocks.flatMap((block) => decodeChunk("loss", block)),
         1000
       )
       naive.push(performance.now() - started)

@@ -179,7 +179,7 @@ const deleteRunRows = (sql: SqlClient.SqlClient, runId: string) =>
     for (const table of [
       "params",
       "tags",
-      "metrics",
+      "metric_chunks",
       "latest_metrics",
       "metric_tiers",
       "batch_keys",

@@ -2,6 +2,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Effect } from "effect"
 import { alerts } from "./alertsSchema.js"
+import { metricChunks } from "./metricChunksSchema.js"
 import { isolateTenant, run, tenant } from "./schema.js"
 import { webhooks } from "./webhooksSchema.js"
 
@@ -470,8 +471,9 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   "7_authorization": authorization,
   "8_sso_nonces": ssoNonces,
   "9_webhooks": webhooks,
-  "10_alerts": alerts
+  "10_alerts": alerts,
+  "11_metric_chunks": metricChunks
 }
 
 /** The highest schema version this release knows. */
-export const latestSchemaVersion = 10
+export const latestSchemaVersion = 11

@@ -95,7 +95,7 @@ describe("effect-mlops gc", () => {
       for (const table of [
         "params",
         "tags",
-        "metrics",
+        "metric_chunks",
         "latest_metrics",
         "metric_tiers",
         "batch_keys",

@@ -235,8 +235,8 @@ describe("effect-mlops export and import", () => {
       const stats = yield* Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         const [integrity] = yield* sql<{ readonly integrityCheck: string }>`PRAGMA integrity_check`
-        const [points] = yield* sql<{ readonly count: number; readonly maxStep: number }>`SELECT COUNT(*) AS count,
-          MAX(step) AS max_step FROM metrics WHERE run_id = ${runId}`
+        const [points] = yield* sql<{ readonly count: number; readonly maxStep: number }>`SELECT SUM(count) AS count,
+          MAX(max_step) AS max_step FROM metric_chunks WHERE run_id = ${runId}`
         const [latest] = yield* sql<{ readonly step: number }>`SELECT step FROM latest_metrics WHERE run_id = ${runId}`
         return { integrity: integrity?.integrityCheck, points, latest }
       }).pipe(Effect.provide(makeSqliteLayer({ filename: path.join(restored, "mlops.db") })))

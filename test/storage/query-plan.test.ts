@@ -61,13 +61,14 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
     })
   )
 
-  it.effect("a metric history page reads metrics_history in step order, without sorting", () =>
+  it.effect("a metric history reads the series' chunks in index order, without sorting", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const plan = yield* planOf(sql`SELECT key, step, timestamp, value, is_nan FROM metrics
-        WHERE ${sql.and([sql`run_id = ${runId}`, sql`key = ${"loss"}`])}
-        ORDER BY step, timestamp LIMIT ${10_001} OFFSET ${0}`)
-      assert.deepStrictEqual(accesses(plan), ["SEARCH metrics USING INDEX metrics_history (run_id=? AND key=?)"])
+      const plan = yield* planOf(sql`SELECT chunk_id, points FROM metric_chunks
+        WHERE ${sql.and([sql`run_id = ${runId}`, sql`key = ${"loss"}`])} ORDER BY min_step, max_step, chunk_id`)
+      assert.deepStrictEqual(accesses(plan), [
+        "SEARCH metric_chunks USING INDEX metric_chunks_by_series (run_id=? AND key=?)"
+      ])
       assert.isFalse(sortsInMemory(plan))
     })
   )
@@ -84,26 +85,25 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
     })
   )
 
-  it.effect("the first and last point of a window come from metrics_history without sorting", () =>
+  it.effect("the first and last point of a window start from the chunks' step ranges alone, in the index", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      for (const order of [sql`step, timestamp`, sql`step DESC, timestamp DESC`]) {
-        const plan = yield* planOf(sql`SELECT key, step, timestamp, value, is_nan FROM metrics
-          WHERE run_id = ${runId} AND key = ${"loss"} ORDER BY ${order} LIMIT 1`)
-        assert.deepStrictEqual(accesses(plan), ["SEARCH metrics USING INDEX metrics_history (run_id=? AND key=?)"])
-        assert.isFalse(sortsInMemory(plan))
-      }
+      const plan = yield* planOf(sql`SELECT chunk_id, min_step, max_step FROM metric_chunks
+        WHERE run_id = ${runId} AND key = ${"loss"}`)
+      assert.deepStrictEqual(accesses(plan), [
+        "SEARCH metric_chunks USING COVERING INDEX metric_chunks_by_series (run_id=? AND key=?)"
+      ])
     })
   )
 
-  it.effect("a step window of a metric history is a range of metrics_history", () =>
+  it.effect("a step window of a metric history is a range of metric_chunks_by_series", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const plan = yield* planOf(sql`SELECT key, step, timestamp, value, is_nan FROM metrics
-        WHERE ${sql.and([sql`run_id = ${runId}`, sql`key = ${"loss"}`, sql`step >= ${100}`, sql`step <= ${200}`])}
-        ORDER BY step, timestamp`)
+      const plan = yield* planOf(sql`SELECT chunk_id, points FROM metric_chunks
+        WHERE ${sql.and([sql`run_id = ${runId}`, sql`key = ${"loss"}`, sql`max_step >= ${100}`, sql`min_step <= ${200}`])}
+        ORDER BY min_step, max_step, chunk_id`)
       assert.deepStrictEqual(accesses(plan), [
-        "SEARCH metrics USING INDEX metrics_history (run_id=? AND key=? AND step>? AND step<?)"
+        "SEARCH metric_chunks USING INDEX metric_chunks_by_series (run_id=? AND key=? AND min_step<?)"
       ])
       assert.isFalse(sortsInMemory(plan))
     })

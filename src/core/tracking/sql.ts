@@ -1,10 +1,11 @@
-import { SqlClient, type Statement } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
 import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { InvalidArgument } from "../errors.js"
-import { pageFromRows } from "../paging.js"
+import { pageFromRows, pageOf } from "../paging.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
 import { lttb } from "./downsample.js"
+import { makeHistoryReads } from "./sqlHistory.js"
 import { makeIngest } from "./sqlIngest.js"
 import { bucketPoints, bucketWidth, chooseLevel, downsampleCandidates } from "./tiers.js"
 import {
@@ -152,6 +153,8 @@ const toMetric = (row: MetricDbRow): Metric =>
     trusted
   )
 
+const toTrustedMetric = (row: MetricRow): Metric => new Metric(row, trusted)
+
 const toRunInfo = (row: RunRow): RunInfo =>
   new RunInfo(
     {
@@ -207,6 +210,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
   const write = withWriteTransaction(sql)
 
   const ingest = makeIngest(sql)
+  const history = makeHistoryReads(sql)
   const die = { SqlError: Effect.die } as const
 
   // ---- reads shared by several methods
@@ -423,36 +427,31 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     )
 
   /**
-   * A downsampled window: its first and last point by index, then either the
-   * raw points (small step ranges) or the extremes of the tier buckets
-   * covering it, reduced to `maxPoints` with LTTB.
+   * A downsampled window: its first and last point, then either the raw
+   * points (small step ranges) or the extremes of the tier buckets covering
+   * it, reduced to `maxPoints` with LTTB.
    */
-  const downsampledHistory = (query: MetricHistoryQuery, select: Statement.Fragment, maxPoints: number) =>
+  const downsampledHistory = (query: MetricHistoryQuery, maxPoints: number) =>
     Effect.gen(function* () {
       const { runId, key } = query
-      const [first] = yield* sql<MetricDbRow>`${select} ORDER BY step, timestamp LIMIT 1`
-      const [last] = yield* sql<MetricDbRow>`${select} ORDER BY step DESC, timestamp DESC LIMIT 1`
-      if (first === undefined || last === undefined) return []
-      const level = chooseLevel(Number(first.step), Number(last.step), maxPoints)
-      if (level === 0) {
-        const rows = yield* sql<MetricDbRow>`${select} ORDER BY step, timestamp`
-        return lttb(rows.map(toMetric), maxPoints)
-      }
+      const bounds = yield* history.bounds(query)
+      if (bounds === undefined) return []
+      const { first, last } = bounds
+      const level = chooseLevel(first.step, last.step, maxPoints)
+      if (level === 0) return lttb(yield* history.points(query), maxPoints).map(toTrustedMetric)
       const width = bucketWidth(level)
       const buckets = yield* sql<TierDbRow>`SELECT min_step, min_timestamp, min_value, max_step, max_timestamp,
           max_value, nan_step, nan_timestamp FROM metric_tiers
         WHERE run_id = ${runId} AND key = ${key} AND level = ${level}
-          AND bucket BETWEEN ${Math.floor(Number(first.step) / width)} AND ${Math.floor(Number(last.step) / width)}`
+          AND bucket BETWEEN ${Math.floor(first.step / width)} AND ${Math.floor(last.step / width)}`
       // Bucket extremes outside a time window are dropped; the window's own first and last point stay.
       const inWindow = (p: MetricRow) =>
-        p.step >= Number(first.step) &&
-        p.step <= Number(last.step) &&
+        p.step >= first.step &&
+        p.step <= last.step &&
         (query.startTime === undefined || p.timestamp >= query.startTime) &&
         (query.endTime === undefined || p.timestamp <= query.endTime)
       const candidates = buckets.flatMap((row) => bucketPoints(fromTierRow(key, row)).filter(inWindow))
-      return downsampleCandidates([toMetric(first), ...candidates, toMetric(last)], maxPoints).map(
-        (p) => new Metric(p, trusted)
-      )
+      return downsampleCandidates([first, ...candidates, last], maxPoints).map(toTrustedMetric)
     })
 
   const setRunLifecycle = (runId: RunId, stage: LifecycleStage) =>
@@ -759,26 +758,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
 
     getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(function* (query) {
       yield* findRunRow(query.runId)
-      const window = sql.and([
-        sql`run_id = ${query.runId}`,
-        sql`key = ${query.key}`,
-        ...(query.startStep === undefined ? [] : [sql`step >= ${query.startStep}`]),
-        ...(query.endStep === undefined ? [] : [sql`step <= ${query.endStep}`]),
-        ...(query.startTime === undefined ? [] : [sql`timestamp >= ${query.startTime}`]),
-        ...(query.endTime === undefined ? [] : [sql`timestamp <= ${query.endTime}`])
-      ])
       const plan = yield* planHistory(query)
-      const columns = sql`SELECT key, step, timestamp, value, is_nan FROM metrics WHERE ${window}`
       if (plan._tag === "Downsample") {
-        return {
-          items: yield* downsampledHistory(query, columns, plan.maxPoints),
-          nextPageToken: null
-        }
+        return { items: yield* downsampledHistory(query, plan.maxPoints), nextPageToken: null }
       }
-      const rows = yield* sql<MetricDbRow>`${columns} ORDER BY step, timestamp
-        LIMIT ${plan.page.size + 1} OFFSET ${plan.page.offset}`
-      const page = pageFromRows(plan.page, rows)
-      return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
+      const page = pageOf(yield* history.points(query), plan.page)
+      return { items: page.items.map(toTrustedMetric), nextPageToken: page.nextPageToken }
     }, Effect.catchTags(die)),
 
     getExperimentSummaries: Effect.fn("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {

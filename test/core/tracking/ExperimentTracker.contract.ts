@@ -1225,6 +1225,46 @@ export const experimentTrackerContract = (name: string, impl: Layer.Layer<Experi
         })
       )
 
+      it.effect("points equal in step and timestamp keep the order they were logged in, across batches", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { runId } = (yield* newRun()).info
+          const at = (step: number, value: number) => ({ key: "loss", value, step, timestamp: 7 })
+          yield* tracker.logBatch(runId, { metrics: [at(2, 1), at(1, 2), at(2, 3)] })
+          yield* tracker.logBatch(runId, { metrics: [at(1, 4), at(0, 5), at(2, 6)] })
+          const history = yield* historyOf(runId, "loss")
+          assert.deepStrictEqual(
+            history.map((m) => [m.step, m.value]),
+            [
+              [0, 5],
+              [1, 2],
+              [1, 4],
+              [2, 1],
+              [2, 3],
+              [2, 6]
+            ]
+          )
+        })
+      )
+
+      it.effect("maxPoints keeps the first and last points when a later batch logged earlier and later steps", () =>
+        Effect.gen(function* () {
+          const tracker = yield* ExperimentTracker
+          const { runId } = (yield* newRun()).info
+          const batch = (steps: ReadonlyArray<number>) =>
+            tracker.logBatch(runId, {
+              metrics: steps.map((step) => ({ key: "loss", value: step / 1000, step, timestamp: 1 }))
+            })
+          yield* batch(Array.from({ length: 900 }, (_, i) => 100 + i))
+          yield* batch([5, 2000, 40])
+          const sampled = (yield* tracker.getMetricHistory({ runId, key: "loss", maxPoints: 20 })).items
+          assert.strictEqual(sampled[0]?.step, 5)
+          assert.strictEqual(sampled[sampled.length - 1]?.step, 2000)
+          const windowed = (yield* tracker.getMetricHistory({ runId, key: "loss", maxPoints: 20, startStep: 30 })).items
+          assert.strictEqual(windowed[0]?.step, 40)
+        })
+      )
+
       it.effect("a key the run never logged has an empty history", () =>
         Effect.gen(function* () {
           const tracker = yield* ExperimentTracker

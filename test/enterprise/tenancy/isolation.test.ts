@@ -233,7 +233,7 @@ layer(Store)("PostgreSQL tenant isolation", (it) => {
         sql<{ readonly tenantId: string }>`SELECT DISTINCT tenant_id FROM ${sql(table)}`.pipe(
           Effect.map((rows) => rows.map((row) => row.tenantId))
         )
-      for (const table of ["experiments", "runs", "params", "metrics", "latest_metrics", "registered_models"]) {
+      for (const table of ["experiments", "runs", "params", "metric_chunks", "latest_metrics", "registered_models"]) {
         assert.deepStrictEqual(yield* tenantsOf(table).pipe(as(acme)), ["acme"], table)
         assert.deepStrictEqual(
           (yield* tenantsOf(table).pipe(as(globex))).filter((t) => t !== "globex"),
