@@ -7,8 +7,9 @@ import { isolateTenant, run, tenant } from "./schema.js"
 const pointsPerChunk = 1000
 
 // Metric history as one row per (run, key, ingested batch) with the points
-// packed (src/core/tracking/chunks.ts). The index covers what the first and
-// last point of a window need, so those never read a block they skip.
+// packed (src/core/tracking/chunks.ts). The first index covers what the first
+// and last point of a window need, so those never read a block they skip; the
+// second finds a series' newest chunk, which small appends join.
 const createChunks = run((t) => [
   `CREATE TABLE metric_chunks (
     chunk_id ${t.serial},
@@ -22,7 +23,8 @@ const createChunks = run((t) => [
     points ${t.dialect === "pg" ? "BYTEA" : "BLOB"} NOT NULL,
     ${tenant}
   )`,
-  "CREATE INDEX metric_chunks_by_series ON metric_chunks (run_id, key, min_step, max_step)"
+  "CREATE INDEX metric_chunks_by_series ON metric_chunks (run_id, key, min_step, max_step)",
+  "CREATE INDEX metric_chunks_newest ON metric_chunks (run_id, key, chunk_id)"
 ])
 
 // SQLite has no function that packs doubles, so the rows are converted here,

@@ -96,6 +96,18 @@ layer(SqliteTest)("query plans of the hot queries", (it) => {
     })
   )
 
+  it.effect("a series' newest chunk, which small appends join, is one step of metric_chunks_newest", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* planOf(sql`SELECT chunk_id, count, points FROM metric_chunks
+        WHERE run_id = ${runId} AND key = ${"loss"} ORDER BY chunk_id DESC LIMIT 1`)
+      assert.deepStrictEqual(accesses(plan), [
+        "SEARCH metric_chunks USING INDEX metric_chunks_newest (run_id=? AND key=?)"
+      ])
+      assert.isFalse(sortsInMemory(plan))
+    })
+  )
+
   it.effect("a step window of a metric history is a range of metric_chunks_by_series", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient

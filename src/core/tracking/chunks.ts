@@ -82,13 +82,15 @@ const isSorted = (points: ReadonlyArray<MetricRow>): boolean => {
 export const inHistoryOrder = (points: ReadonlyArray<MetricRow>): ReadonlyArray<MetricRow> =>
   isSorted(points) ? points : [...points].sort(compareHistory)
 
-/** A batch's points grouped by key, each group in history order: one chunk per group. */
-export const chunksOf = (points: ReadonlyArray<MetricRow>): Array<{ readonly key: string; readonly chunk: Chunk }> => {
+/** A batch's points grouped by key, in order of first appearance, each group in history order. */
+export const seriesOf = (
+  points: ReadonlyArray<MetricRow>
+): Array<{ readonly key: string; readonly points: ReadonlyArray<MetricRow> }> => {
   const byKey = new Map<string, Array<MetricRow>>()
   for (const point of points) {
     const group = byKey.get(point.key)
     if (group === undefined) byKey.set(point.key, [point])
     else group.push(point)
   }
-  return Array.from(byKey, ([key, group]) => ({ key, chunk: encodeChunk(inHistoryOrder(group)) }))
+  return Array.from(byKey, ([key, group]) => ({ key, points: inHistoryOrder(group) }))
 }

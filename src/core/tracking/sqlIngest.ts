@@ -2,9 +2,9 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Effect, Option } from "effect"
-import { chunksOf } from "./chunks.js"
+import { type Chunk, decodeChunk, encodeChunk, seriesOf } from "./chunks.js"
 import { aggregateTiers, type TierBucket } from "./tiers.js"
-import { isNewerMetric, type MetricRow } from "./validate.js"
+import { compareHistory, isNewerMetric, type MetricRow } from "./validate.js"
 
 /**
  * The SQL write path of metric points: the append-only `metric_chunks` rows
@@ -23,6 +23,11 @@ import { isNewerMetric, type MetricRow } from "./validate.js"
  * acquires the connection and copies its parameters, which together cost
  * 3–8% of the one-run ingest rate (bench/ingest.ts).
  */
+/** Points a chunk may reach by absorbing small appends (about 6 KB). */
+const appendCap = 256
+/** A series' points in one batch below this count try to join its newest chunk; larger groups are chunks already. */
+const smallAppend = 32
+
 export const makeIngest = (sql: SqlClient.SqlClient) => {
   const placeholder = sql.onDialectOrElse({ pg: () => (n: number) => `$${n}`, orElse: () => () => "?" })
   const texts = new Map<string, string>()
@@ -77,11 +82,13 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
         ${pick(takeNan, ["nan_step", "nan_timestamp"])}`
     )
 
-  const chunkParams = (runId: string, points: ReadonlyArray<MetricRow>) => {
-    const chunks = chunksOf(points)
+  // Both drivers bind a Buffer as a BLOB (bytea); a bare Uint8Array is refused by better-sqlite3.
+  const blob = (chunk: Chunk) => Buffer.from(chunk.points.buffer, chunk.points.byteOffset, chunk.points.byteLength)
+
+  const chunkParams = (runId: string, chunks: ReadonlyArray<{ readonly key: string; readonly chunk: Chunk }>) => {
     const params: Array<string | number | Buffer> = new Array(chunks.length * 8)
     let i = 0
-    for (const { key, chunk } of chunks) {
+    for (const { chunk, key } of chunks) {
       params[i++] = runId
       params[i++] = key
       params[i++] = chunk.count
@@ -89,11 +96,59 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
       params[i++] = chunk.maxStep
       params[i++] = chunk.minTimestamp
       params[i++] = chunk.maxTimestamp
-      // Both drivers bind a Buffer as a BLOB (bytea); a bare Uint8Array is refused by better-sqlite3.
-      params[i++] = Buffer.from(chunk.points.buffer, chunk.points.byteOffset, chunk.points.byteLength)
+      params[i++] = blob(chunk)
     }
-    return { rows: chunks.length, params }
+    return params
   }
+
+  // The series' newest chunk, locked on PostgreSQL so that concurrent appends to it serialise.
+  const newestText = `SELECT chunk_id, count, points FROM metric_chunks WHERE run_id = ${placeholder(1)}
+    AND key = ${placeholder(2)} ORDER BY chunk_id DESC LIMIT 1${sql.onDialectOrElse({ pg: () => " FOR UPDATE", orElse: () => "" })}`
+  const rewriteText = `UPDATE metric_chunks SET count = ${placeholder(1)}, max_step = ${placeholder(2)},
+    min_timestamp = ${placeholder(3)}, max_timestamp = ${placeholder(4)}, points = ${placeholder(5)}
+    WHERE chunk_id = ${placeholder(6)}`
+
+  /**
+   * Appends a few points of one series to its newest chunk when they follow
+   * its last point and it stays under {@link appendCap} points; answers
+   * whether it did. Only appends of fewer than {@link smallAppend} points
+   * try, so large batches pay no lookup. Clients that log one point per request (MLflow's
+   * `log-metric`) would otherwise leave one chunk per point, and a history
+   * read of 20,000 such points took 6–10 times as long as of batched ones.
+   * The newest chunk is the one logged last, so points equal in step and
+   * timestamp keep their logging order.
+   */
+  const appendToNewest = (connection: Connection, runId: string, key: string, points: ReadonlyArray<MetricRow>) =>
+    Effect.gen(function* () {
+      if (points.length >= smallAppend) return false
+      const [newest] = (yield* connection.execute(newestText, [runId, key], undefined)) as ReadonlyArray<{
+        readonly chunk_id: number | string
+        readonly count: number | string
+        readonly points: Uint8Array
+      }>
+      if (newest === undefined || Number(newest.count) + points.length > appendCap) return false
+      const stored = decodeChunk(key, newest.points)
+      if (compareHistory(stored[stored.length - 1]!, points[0]!) > 0) return false
+      const merged = encodeChunk([...stored, ...points])
+      yield* connection.execute(
+        rewriteText,
+        [merged.count, merged.maxStep, merged.minTimestamp, merged.maxTimestamp, blob(merged), newest.chunk_id],
+        undefined
+      )
+      return true
+    })
+
+  /** Stores a batch's points: small in-order appends join their series' newest chunk, the rest become new chunks. */
+  const writeChunks = (connection: Connection, runId: string, points: ReadonlyArray<MetricRow>) =>
+    Effect.gen(function* () {
+      const fresh: Array<{ readonly key: string; readonly chunk: Chunk }> = []
+      for (const series of seriesOf(points)) {
+        if (!(yield* appendToNewest(connection, runId, series.key, series.points))) {
+          fresh.push({ key: series.key, chunk: encodeChunk(series.points) })
+        }
+      }
+      if (fresh.length > 0) yield* connection.execute(chunkInsert(fresh.length), chunkParams(runId, fresh), undefined)
+    })
 
   // NaN is stored as 0 with is_nan = 1 (SQLite turns NaN into NULL).
   const pointParams = (runId: string, points: ReadonlyArray<MetricRow>) => {
@@ -163,8 +218,7 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
           const current = latest.get(point.key)
           if (current === undefined || isNewerMetric(point, current)) latest.set(point.key, point)
         }
-        const chunks = chunkParams(runId, points)
-        yield* connection.execute(chunkInsert(chunks.rows), chunks.params, undefined)
+        yield* writeChunks(connection, runId, points)
         const buckets = aggregateTiers(points)
         // A bucket row has 13 parameters: 1000 rows stay below SQLite's bound.
         for (let start = 0; start < buckets.length; start += 1000) {

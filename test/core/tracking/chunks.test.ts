@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { chunksOf, decodeChunk, encodeChunk } from "../../../src/core/tracking/chunks.js"
+import { decodeChunk, encodeChunk, seriesOf } from "../../../src/core/tracking/chunks.js"
 
 const point = (step: number, value: number, timestamp = 1_700_000_000_000) => ({ key: "loss", step, timestamp, value })
 
@@ -55,9 +55,8 @@ describe("metric chunks", () => {
       { key: "loss", step: 1, timestamp: 5, value: 3 },
       { key: "loss", step: 1, timestamp: 5, value: 4 }
     ]
-    const chunks = chunksOf(batch)
     assert.deepStrictEqual(
-      chunks.map((c) => [c.key, decodeChunk(c.key, c.chunk.points).map((p) => [p.step, p.timestamp, p.value])]),
+      seriesOf(batch).map((s) => [s.key, s.points.map((p) => [p.step, p.timestamp, p.value])]),
       [
         ["acc", [[1, 5, 0.1]]],
         [
