@@ -28,20 +28,26 @@ const createChunks = run((t) => [
 ])
 
 // SQLite has no function that packs doubles, so the rows are converted here,
-// one series at a time, in the order the old history read them. Rows are
-// read as value arrays and written with snake_case names, so the conversion
-// does not depend on the client's name transforms.
+// a chunk at a time in the order the old history read them (keyset over its
+// index, so memory stays bounded whatever a series' length). Rows are read as
+// value arrays and written with snake_case names, so the conversion does not
+// depend on the client's name transforms.
+type OldPoint = readonly [step: number, timestamp: number, value: number, isNan: number, rowid: number]
+
 const convertSqlite = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const series = yield* sql`SELECT DISTINCT tenant_id, run_id, key FROM metrics`.values
   for (const [tenantId, runId, key] of series as ReadonlyArray<readonly [string, string, string]>) {
-    const rows = (yield* sql`SELECT step, timestamp, value, is_nan FROM metrics
-      WHERE run_id = ${runId} AND key = ${key} ORDER BY step, timestamp, rowid`.values) as ReadonlyArray<
-      readonly [number, number, number, number]
-    >
-    for (let start = 0; start < rows.length; start += pointsPerChunk) {
+    let after: OldPoint | undefined
+    do {
+      const rows = (yield* sql`SELECT step, timestamp, value, is_nan, rowid FROM metrics
+        WHERE run_id = ${runId} AND key = ${key}
+          ${after === undefined ? sql`` : sql`AND (step, timestamp, rowid) > (${after[0]}, ${after[1]}, ${after[4]})`}
+        ORDER BY step, timestamp, rowid LIMIT ${pointsPerChunk}`.values) as ReadonlyArray<OldPoint>
+      after = rows.length === pointsPerChunk ? rows[rows.length - 1] : undefined
+      if (rows.length === 0) break
       const chunk = encodeChunk(
-        rows.slice(start, start + pointsPerChunk).map(([step, timestamp, value, isNan]) => ({
+        rows.map(([step, timestamp, value, isNan]) => ({
           key,
           step: Number(step),
           timestamp: Number(timestamp),
@@ -59,7 +65,7 @@ const convertSqlite = Effect.gen(function* () {
         max_timestamp: chunk.maxTimestamp,
         points: Buffer.from(chunk.points)
       })}`
-    }
+    } while (after !== undefined)
   }
 })
 
