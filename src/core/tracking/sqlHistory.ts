@@ -11,6 +11,7 @@ interface ChunkMeta {
   readonly maxStep: number | string
 }
 
+/** A point and the chunk it was read from (its logging order among equal points). */
 interface Located {
   readonly point: MetricRow
   readonly chunkId: number
@@ -25,15 +26,15 @@ interface DecodedChunk {
 
 /** Whether concatenating the chunks (each already in history order) is in history order. */
 const inChunkOrder = (chunks: ReadonlyArray<DecodedChunk>): boolean => {
-  let previous: { readonly point: MetricRow; readonly id: number } | undefined
+  let previous: Located | undefined
   for (const chunk of chunks) {
     const first = chunk.points[0]
     if (first === undefined) continue
     if (previous !== undefined) {
       const order = compareHistory(previous.point, first)
-      if (order > 0 || (order === 0 && previous.id > chunk.id)) return false
+      if (order > 0 || (order === 0 && previous.chunkId > chunk.id)) return false
     }
-    previous = { point: chunk.points[chunk.points.length - 1]!, id: chunk.id }
+    previous = { point: chunk.points[chunk.points.length - 1]!, chunkId: chunk.id }
   }
   return true
 }

@@ -6,6 +6,11 @@ import { type Chunk, decodeChunk, encodeChunk, seriesOf } from "./chunks.js"
 import { aggregateTiers, type TierBucket } from "./tiers.js"
 import { compareHistory, isNewerMetric, type MetricRow } from "./validate.js"
 
+/** Points a chunk may reach by absorbing small appends (about 6 KB). */
+const appendCap = 256
+/** A series' points in one batch below this count try to join its newest chunk; larger groups are chunks already. */
+const smallAppend = 32
+
 /**
  * The SQL write path of metric points: the append-only `metric_chunks` rows
  * (one per key of a batch, see chunks.ts), the chart tiers and
@@ -23,11 +28,6 @@ import { compareHistory, isNewerMetric, type MetricRow } from "./validate.js"
  * acquires the connection and copies its parameters, which together cost
  * 3–8% of the one-run ingest rate (bench/ingest.ts).
  */
-/** Points a chunk may reach by absorbing small appends (about 6 KB). */
-const appendCap = 256
-/** A series' points in one batch below this count try to join its newest chunk; larger groups are chunks already. */
-const smallAppend = 32
-
 export const makeIngest = (sql: SqlClient.SqlClient) => {
   const placeholder = sql.onDialectOrElse({ pg: () => (n: number) => `$${n}`, orElse: () => () => "?" })
   const texts = new Map<string, string>()
@@ -112,9 +112,10 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
    * Appends a few points of one series to its newest chunk when they follow
    * its last point and it stays under {@link appendCap} points; answers
    * whether it did. Only appends of fewer than {@link smallAppend} points
-   * try, so large batches pay no lookup. Clients that log one point per request (MLflow's
-   * `log-metric`) would otherwise leave one chunk per point, and a history
-   * read of 20,000 such points took 6–10 times as long as of batched ones.
+   * try, so large batches pay no lookup. Clients that log one point per
+   * request (MLflow's `log-metric`) would otherwise leave one chunk per point,
+   * and a history read of 20,000 such points took 6–10 times as long as of
+   * batched ones.
    * The newest chunk is the one logged last, so points equal in step and
    * timestamp keep their logging order.
    */
