@@ -25,16 +25,24 @@ const retryPolicy = Schedule.exponential("5 millis", 1.5).pipe(
   Schedule.upTo("60 seconds")
 )
 
+const isRetryable = (error: unknown): boolean => isSqlError(error) && isRetryableSqlError(error)
+
 /**
  * Runs `effect` in a transaction and retries the whole transaction on lock
  * conflicts, so several writers (fibers or processes) never see `SQLITE_BUSY`.
+ *
+ * The retry schedule is set up only after a first conflict: on the write hot
+ * path (a run's creation, a `log-batch`) a transaction that commits at once
+ * pays for no schedule driver.
  */
 export const withWriteTransaction =
   (sql: SqlClient.SqlClient) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-    sql
-      .withTransaction(effect)
-      .pipe(Effect.retry({ schedule: retryPolicy, while: (error) => isSqlError(error) && isRetryableSqlError(error) }))
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> => {
+    const transaction = sql.withTransaction(effect)
+    return Effect.catchIf(transaction, isRetryable, () =>
+      Effect.retry(transaction, { schedule: retryPolicy, while: isRetryable })
+    )
+  }
 
 const isSqlError = (error: unknown): error is SqlError =>
   typeof error === "object" && error !== null && "_tag" in error && error._tag === "SqlError"

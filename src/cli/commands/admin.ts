@@ -1,6 +1,5 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { EnterpriseLayer } from "../../../layers/Enterprise.js"
+import { Console, Effect, Option, Redacted, Schema } from "effect"
 import { CurrentTenant, TenantId } from "../../core/context.js"
 import { ApiKeys } from "../../enterprise/auth/apiKeys/ApiKeys.js"
 import { ApiKey } from "../../enterprise/auth/apiKeys/model.js"
@@ -20,6 +19,7 @@ import { GrantNotFound } from "../../enterprise/http/admin/errors.js"
 import { Tenant } from "../../enterprise/tenancy/model.js"
 import { Tenants } from "../../enterprise/tenancy/Tenants.js"
 import { parseAge } from "../duration.js"
+import { onEnterprise } from "../enterprise.js"
 import { UsageError } from "../errors.js"
 import { group } from "../group.js"
 import { formatTime, printJson, printTable } from "../output.js"
@@ -48,8 +48,6 @@ const inTenant =
       yield* (yield* Tenants).get(decoded.value)
       return yield* Effect.provideService(effect, CurrentTenant, decoded.value)
     })
-
-const onEnterprise = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Layer.orDie(EnterpriseLayer))
 
 const tenantsCreate = Command.make(
   "create",

@@ -1,10 +1,10 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Option, Schema } from "effect"
-import { EnterpriseLayer } from "../../../layers/Enterprise.js"
+import { Console, Effect, Option, Schema } from "effect"
 import { CurrentTenant, TenantId } from "../../core/context.js"
 import { AuditTrail } from "../../enterprise/security/audit/AuditTrail.js"
 import { AuditChainBroken, AuditEntry, AuditReport } from "../../enterprise/security/audit/model.js"
 import { Tenants } from "../../enterprise/tenancy/Tenants.js"
+import { onEnterprise } from "../enterprise.js"
 import { UsageError } from "../errors.js"
 import { group } from "../group.js"
 import { formatTime, printJson, printTable } from "../output.js"
@@ -14,8 +14,6 @@ import { formatTime, printJson, printTable } from "../output.js"
  * with the environment of `EnterpriseLayer` (MLOPS_DATABASE_URL,
  * MLOPS_DATA_DIR, …) plus MLOPS_AUDIT_KEY, as the server that wrote it.
  */
-
-const onEnterprise = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Layer.orDie(EnterpriseLayer))
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text"))
 

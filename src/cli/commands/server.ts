@@ -4,10 +4,10 @@ import { ConfigProvider, Effect, Layer, Option } from "effect"
 import { makeBasicLayer } from "../../../layers/Basic.js"
 import { loopbackHosts } from "../../http/server/hosts.js"
 import { makeServerLayer, type ServerOptions } from "../../http/server/Server.js"
-import { EnterpriseLayer, makeEnterpriseServerLayer } from "../../../layers/Enterprise.js"
 import { TelemetryRoutes, telemetryPresetConfig, telemetryPresets, withTelemetry } from "../../../layers/Telemetry.js"
 import { AlertEvaluator } from "../../operations/alerts/AlertEvaluator.js"
 import { dataOption, resolveDataPath } from "../backend.js"
+import { enterpriseModule } from "../enterprise.js"
 import { UsageError } from "../errors.js"
 
 const options = {
@@ -102,6 +102,7 @@ export const serverCommand = Command.make("server", options, (flags) =>
         })
       }
       yield* Effect.logInfo("serving the enterprise configuration")
+      const { EnterpriseLayer, makeEnterpriseServerLayer } = yield* enterpriseModule
       // EnterpriseLayer reads MLOPS_TELEMETRY itself; the flag, when given, takes its place.
       const Enterprise = Option.match(flags.telemetry, {
         onNone: () => EnterpriseLayer,

@@ -1,5 +1,5 @@
 import { createServer } from "node:http"
-import { HttpApiScalar, HttpLayerRouter } from "@effect/platform"
+import { HttpLayerRouter } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Layer } from "effect"
@@ -12,6 +12,7 @@ import { MlopsApi } from "../api/Api.js"
 import { MlflowRoutes } from "../mlflow/index.js"
 import { ArtifactsHandlers } from "./artifacts.js"
 import { DatasetsHandlers } from "./datasets.js"
+import { DocsRoute } from "./docs.js"
 import { ExperimentsHandlers } from "./experiments.js"
 import { HealthRoutes } from "./health.js"
 import { LoggedModelsHandlers } from "./loggedModels.js"
@@ -73,8 +74,7 @@ export const ApiRoutes = Layer.mergeAll(
       DatasetsHandlers
     ])
   ),
-  // Scalar's script is bundled in @effect/platform, so the docs work offline.
-  HttpApiScalar.layerHttpLayerRouter({ api: MlopsApi, path: "/docs" }),
+  DocsRoute,
   HealthRoutes,
   RunEventsRoutes,
   MlflowRoutes
