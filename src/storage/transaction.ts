@@ -13,6 +13,12 @@ const codeOf = (error: unknown): string | undefined =>
     ? error.code
     : undefined
 
+/** Whether a `SqlError` is an INSERT refused by a primary key or unique constraint (SQLite and PostgreSQL). */
+export const isUniqueViolation = (error: SqlError): boolean => {
+  const code = codeOf(error.cause)
+  return code === "23505" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE"
+}
+
 /** Whether a `SqlError` is a transient lock conflict that a retry of the whole transaction resolves. */
 export const isRetryableSqlError = (error: SqlError): boolean => {
   const code = codeOf(error.cause)

@@ -9,23 +9,32 @@ import { CurrentTenant } from "../../core/context.js"
 const setTenant = "SELECT set_config('app.tenant_id', $1, $2)"
 
 /**
+ * A string as a PostgreSQL escape-string literal, which reads the same
+ * whatever `standard_conforming_strings` says.
+ */
+const literal = (value: string): string => `E'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`
+
+/**
  * A connection whose statements run with `app.tenant_id` set to `tenant`.
  * Inside a transaction the setting is transaction-local (`set_config(…,
- * true)` right after `BEGIN`), so it ends with the transaction whatever
- * happens; a standalone statement sets it for the session before it runs, and
- * since every acquisition through this client sets it again, a pooled
- * connection never carries one request's tenant into another's statement.
+ * true)` sent with `BEGIN`, one round trip for both), so it ends with the
+ * transaction whatever happens; a standalone statement sets it for the
+ * session before it runs, and since every acquisition through this client
+ * sets it again, a pooled connection never carries one request's tenant
+ * into another's statement.
  */
-const scoped = (connection: Connection, tenant: string, inTransaction: boolean): Connection => ({
+const scoped = (connection: Connection, tenant: string): Connection => ({
   execute: (sql, params, transformRows) => connection.execute(sql, params, transformRows),
   executeRaw: (sql, params) => connection.executeRaw(sql, params),
   executeStream: (sql, params, transformRows) => connection.executeStream(sql, params, transformRows),
   executeValues: (sql, params) => connection.executeValues(sql, params),
   executeUnprepared: (sql, params, transformRows) =>
-    inTransaction && sql === "BEGIN"
-      ? Effect.zipLeft(
-          connection.executeUnprepared(sql, params, transformRows),
-          connection.executeRaw(setTenant, [tenant, true])
+    sql === "BEGIN"
+      ? // Without parameters node-postgres sends a simple query, which may hold several statements.
+        connection.executeUnprepared(
+          `BEGIN; SELECT set_config('app.tenant_id', ${literal(tenant)}, true)`,
+          [],
+          undefined
         )
       : connection.executeUnprepared(sql, params, transformRows)
 })
@@ -50,7 +59,7 @@ export const layerTenantScopedSql = (options: {
       const acquire = (inTransaction: boolean) =>
         Effect.flatMap(Effect.all([pg.reserve, CurrentTenant]), ([connection, tenant]) =>
           inTransaction
-            ? Effect.succeed(scoped(connection, tenant, true))
+            ? Effect.succeed(scoped(connection, tenant))
             : Effect.as(connection.executeRaw(setTenant, [tenant, false]), connection)
         )
       return yield* SqlClient.make({

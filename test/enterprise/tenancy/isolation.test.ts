@@ -244,6 +244,22 @@ layer(Store)("PostgreSQL tenant isolation", (it) => {
     })
   )
 
+  it.effect("a tenant id with quotes and backslashes is the setting, verbatim, inside and outside transactions", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const tricky = TenantId.make(String.raw`o'brien\'); SELECT 1; --`)
+      const setting = sql<{ readonly tenant: string }>`SELECT current_setting('app.tenant_id') AS tenant`.pipe(
+        Effect.map((rows) => rows[0]?.tenant)
+      )
+      assert.strictEqual(yield* sql.withTransaction(setting).pipe(as(tricky)), tricky)
+      assert.strictEqual(yield* setting.pipe(as(tricky)), tricky)
+      const tracker = yield* ExperimentTracker
+      const { experimentId } = yield* tracker.createExperiment({ name: "quoted" }).pipe(as(tricky))
+      assert.strictEqual((yield* tracker.getExperiment(experimentId).pipe(as(tricky))).name, "quoted")
+      assert.isTrue(Either.isLeft(yield* Effect.either(tracker.getExperiment(experimentId).pipe(as(acme)))))
+    })
+  )
+
   it.effect("a row written under one tenant's setting for another tenant is refused", () =>
     Effect.gen(function* () {
       const { database: name } = yield* Database

@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { createHash, createHmac } from "node:crypto"
 import { assert, describe, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option, Schedule } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Option, Schedule } from "effect"
 import { AuditCheckpoints } from "../../../../src/enterprise/security/audit/AuditCheckpoints.js"
 import { AuditTrail } from "../../../../src/enterprise/security/audit/AuditTrail.js"
 import { canonicalEntry, genesisHash } from "../../../../src/enterprise/security/audit/chain.js"
@@ -361,6 +361,69 @@ describe("AuditTrail on PostgreSQL", () => {
         }
         assert.strictEqual((yield* first.verify()).checkpoint?.seq, 60)
       }).pipe(Effect.scoped, as("r-replicas"))
+    )
+
+    it.effect("two replicas appending one entry at a time, in turn, keep one gap-free chain", () =>
+      Effect.gen(function* () {
+        const { name } = yield* Database
+        const context = yield* Layer.build(
+          AuditTrail.layer(auditKey).pipe(
+            Layer.provide(checkpointsIn((yield* Tamper).checkpointDir)),
+            Layer.provide(postgresStore(name))
+          )
+        )
+        const [first, second] = [yield* AuditTrail, Context.get(context, AuditTrail)]
+        // Each lone append after the first starts after the head its own replica knows, which the
+        // other replica has moved on from: the primary key refuses it and the locked path takes over.
+        for (let i = 0; i < 10; i++) {
+          assert.strictEqual((yield* first.append(record(2 * i))).seq, 2 * i + 1)
+          assert.strictEqual((yield* second.append(record(2 * i + 1))).seq, 2 * i + 2)
+        }
+        const report = yield* first.verify()
+        assert.isTrue(report.ok, JSON.stringify(report.problems))
+        assert.strictEqual(report.head?.seq, 20)
+      }).pipe(Effect.scoped, as("r-in-turn"))
+    )
+
+    it.effect("a lone append waits for the chain's lock that another replica's transaction holds", () =>
+      Effect.gen(function* () {
+        const { name } = yield* Database
+        const sqlLayer = postgresStore(name)
+        const context = yield* Layer.build(
+          Layer.merge(
+            AuditTrail.layer(auditKey).pipe(
+              Layer.provide(checkpointsIn((yield* Tamper).checkpointDir)),
+              Layer.provide(sqlLayer)
+            ),
+            sqlLayer
+          )
+        )
+        const [first, second] = [yield* AuditTrail, Context.get(context, AuditTrail)]
+        const sql = Context.get(context, SqlClient.SqlClient)
+        yield* first.append(record(1))
+        // The other replica holds the lock, as its locked append does between reading the head and writing.
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const other = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              yield* sql`SELECT pg_advisory_xact_lock(hashtext(${"audit:r-held"}))`
+              yield* Deferred.succeed(locked, undefined)
+              yield* Deferred.await(release)
+              return yield* second.append(record(2))
+            })
+          )
+          .pipe(Effect.fork)
+        yield* Deferred.await(locked)
+        const lone = yield* Effect.fork(first.append(record(3)))
+        yield* Effect.sleep("200 millis")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(lone)), "the lone append did not wait for the lock")
+        yield* Deferred.succeed(release, undefined)
+        assert.strictEqual((yield* Fiber.join(other)).seq, 2)
+        assert.strictEqual((yield* Fiber.join(lone)).seq, 3)
+        const report = yield* first.verify()
+        assert.isTrue(report.ok, JSON.stringify(report.problems))
+      }).pipe(Effect.scoped, as("r-held"))
     )
 
     it.effect("closing a trail writes the heads it appended", () =>
