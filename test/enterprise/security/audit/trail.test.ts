@@ -326,6 +326,22 @@ const tampering = (name: string, backend: Layer.Layer<AuditTrail | AuditCheckpoi
 tampering("sqlite", SqliteTrail)
 tampering("postgres", PostgresTrail)
 
+/** Another replica over the test's database: its own pool and trail, the same checkpoint files. */
+const otherReplica = Effect.gen(function* () {
+  const { name } = yield* Database
+  const sqlLayer = postgresStore(name)
+  const context = yield* Layer.build(
+    Layer.merge(
+      AuditTrail.layer(auditKey).pipe(
+        Layer.provide(checkpointsIn((yield* Tamper).checkpointDir)),
+        Layer.provide(sqlLayer)
+      ),
+      sqlLayer
+    )
+  )
+  return { trail: Context.get(context, AuditTrail), sql: Context.get(context, SqlClient.SqlClient) }
+})
+
 describe("AuditTrail on PostgreSQL", () => {
   layer(PostgresTrail, { timeout: 120_000, excludeTestServices: true })("replicas and roles", (it) => {
     it.effect("two store instances (two pools, like two replicas) appending at once keep one gap-free chain", () =>
@@ -365,14 +381,8 @@ describe("AuditTrail on PostgreSQL", () => {
 
     it.effect("two replicas appending one entry at a time, in turn, keep one gap-free chain", () =>
       Effect.gen(function* () {
-        const { name } = yield* Database
-        const context = yield* Layer.build(
-          AuditTrail.layer(auditKey).pipe(
-            Layer.provide(checkpointsIn((yield* Tamper).checkpointDir)),
-            Layer.provide(postgresStore(name))
-          )
-        )
-        const [first, second] = [yield* AuditTrail, Context.get(context, AuditTrail)]
+        const first = yield* AuditTrail
+        const { trail: second } = yield* otherReplica
         // Each lone append after the first starts after the head its own replica knows, which the
         // other replica has moved on from: the primary key refuses it and the locked path takes over.
         for (let i = 0; i < 10; i++) {
@@ -387,19 +397,8 @@ describe("AuditTrail on PostgreSQL", () => {
 
     it.effect("a lone append waits for the chain's lock that another replica's transaction holds", () =>
       Effect.gen(function* () {
-        const { name } = yield* Database
-        const sqlLayer = postgresStore(name)
-        const context = yield* Layer.build(
-          Layer.merge(
-            AuditTrail.layer(auditKey).pipe(
-              Layer.provide(checkpointsIn((yield* Tamper).checkpointDir)),
-              Layer.provide(sqlLayer)
-            ),
-            sqlLayer
-          )
-        )
-        const [first, second] = [yield* AuditTrail, Context.get(context, AuditTrail)]
-        const sql = Context.get(context, SqlClient.SqlClient)
+        const first = yield* AuditTrail
+        const { trail: second, sql } = yield* otherReplica
         yield* first.append(record(1))
         // The other replica holds the lock, as its locked append does between reading the head and writing.
         const locked = yield* Deferred.make<void>()
@@ -468,19 +467,7 @@ describe("AuditTrail on PostgreSQL", () => {
 
     it.effect("an entry appended inside a caller's transaction commits or rolls back with it", () =>
       Effect.gen(function* () {
-        const { name } = yield* Database
-        const sqlLayer = postgresStore(name)
-        const context = yield* Layer.build(
-          Layer.merge(
-            AuditTrail.layer(auditKey).pipe(
-              Layer.provide(checkpointsIn((yield* Tamper).checkpointDir)),
-              Layer.provide(sqlLayer)
-            ),
-            sqlLayer
-          )
-        )
-        const t = Context.get(context, AuditTrail)
-        const sql = Context.get(context, SqlClient.SqlClient)
+        const { trail: t, sql } = yield* otherReplica
         yield* t.append(record(1))
         yield* sql.withTransaction(Effect.zipRight(t.append(record(2)), Effect.fail("rolled back"))).pipe(Effect.ignore)
         yield* sql.withTransaction(t.append(record(3)))
