@@ -79,15 +79,15 @@ const tapBody = (request: HttpServerRequest.HttpServerRequest, path: string): Bo
         else Reflect.deleteProperty(source, "emit")
       }
       if (total === 0) return {}
-      const bytes = Buffer.concat(chunks, kept)
       if (total <= maxParsedBody) {
         try {
-          return scalarFields(JSON.parse(bytes.toString("utf8")))
+          return scalarFields(JSON.parse(Buffer.concat(chunks, kept).toString("utf8")))
         } catch {
           return {}
         }
       }
-      return idFieldsOfPrefix(bytes.subarray(0, scannedPrefix).toString("utf8"))
+      // Only the prefix is scanned: copy that much of a metric batch, not its first 64 KiB.
+      return idFieldsOfPrefix(Buffer.concat(chunks, Math.min(kept, scannedPrefix)).toString("utf8"))
     }
   }
 }
