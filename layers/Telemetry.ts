@@ -4,7 +4,7 @@
  * over services instrumented with ingest and search metrics. The only
  * `layers/` module that pulls `@effect/opentelemetry` and `@opentelemetry/*`.
  */
-import type { HttpLayerRouter } from "@effect/platform"
+import type * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Config, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import { layerRequestMetrics } from "../src/operations/telemetry/http.js"

@@ -2,7 +2,7 @@
  * The Palmer penguins data set (`data/penguins.csv`, see `data/README.md`): loading, feature extraction and a
  * seeded train/validation split for the quickstart's classifier.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect, Either, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { fileURLToPath } from "node:url"

@@ -1,14 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256
+#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=256
 /**
  * The `effect-mlops` executable. Exit codes: 0 success, 1 the command
  * failed, 2 usage error (see `effect-mlops --help`). SIGINT and SIGTERM
  * interrupt the command; `server` then shuts down gracefully.
  *
  * The V8 flags keep a long-running server small: requests allocate short-
- * lived objects, and a small young generation plus a capped old space make
- * V8 collect them instead of growing the heap (peak RSS under ingest load
- * 146–153 MB, against 150–152 MB with 2 MB semi-spaces, 154–157 MB with 4 MB
- * and ~250 MB with V8's defaults; see bench/http.ts). Run
+ * lived objects, and 4 MB semi-spaces plus a capped old space make
+ * V8 collect them instead of growing the heap (peak RSS under the ingest
+ * bench 135–139 MB; 1 MB semi-spaces save 7 MB of it but scavenge almost
+ * every 1000-point request, about 0.4 ms more each; see bench/http.ts). Run
  * `node --max-old-space-size=N <bin>` to raise the cap.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"

@@ -1,4 +1,5 @@
-import { type HttpClient, HttpClientRequest } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Option, Schema } from "effect"
 import { ArtifactStorageError } from "../core/artifacts/errors.js"
 import type { ArtifactStoreShape } from "../core/artifacts/ArtifactStore.js"

@@ -1,4 +1,5 @@
-import { type HttpClientResponse, HttpClientError } from "@effect/platform"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import { Clock, Duration, Effect, Option, Schedule } from "effect"
 
 /** The longest wait a server's `Retry-After` can impose on one retry. */

@@ -1,5 +1,6 @@
 import { IncomingMessage } from "node:http"
-import { HttpIncomingMessage, type HttpServerRequest } from "@effect/platform"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Option } from "effect"
 
 /** Why a request body could not be read: the connection failed, or the body exceeds the size limit. */

@@ -1,4 +1,4 @@
-import type { HttpServerRequest } from "@effect/platform"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { NodeHttpServerRequest, NodeStream } from "@effect/platform-node"
 import { Effect, type Stream } from "effect"
 

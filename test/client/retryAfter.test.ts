@@ -1,4 +1,6 @@
-import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, Ref, Schedule, TestClock } from "effect"
 import { honouringRetryAfter, retryAfterOf } from "../../src/client/retryAfter.js"

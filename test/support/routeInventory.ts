@@ -1,4 +1,6 @@
-import { type HttpApi, type HttpApiGroup, HttpLayerRouter } from "@effect/platform"
+import type * as HttpApi from "@effect/platform/HttpApi"
+import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { type Context, Effect, Layer } from "effect"
 
 /** A route as the router holds it: method (`*` for any) and path template (`:param`, `*`). */

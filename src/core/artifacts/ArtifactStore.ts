@@ -1,4 +1,5 @@
-import type { FileSystem, Path } from "@effect/platform"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
 import { Context, type Effect, Layer, type Stream } from "effect"
 import type { Forbidden } from "../errors.js"
 import type { ArtifactNotFound, ArtifactStorageError, InvalidArtifactPath } from "./errors.js"

@@ -1,4 +1,5 @@
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { randomUUID } from "node:crypto"
 import { Array as Arr, Effect, Option, type ParseResult, Schema, type Scope, Stream } from "effect"

@@ -1,4 +1,5 @@
-import { HttpApi, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Forbidden } from "../../core/errors.js"
 import { packageVersion } from "../server/version.js"
 import { ArtifactsGroup } from "./artifacts.js"
@@ -29,7 +30,7 @@ const withoutSchemaIds = (spec: Record<string, unknown>): Record<string, unknown
  *
  * @example
  * ```ts
- * import { HttpApiClient } from "@effect/platform"
+ * import * as HttpApiClient from "@effect/platform/HttpApiClient"
  * import { MlopsApi } from "effect-mlops/http"
  *
  * const client = HttpApiClient.make(MlopsApi, { baseUrl: "http://127.0.0.1:5000" })

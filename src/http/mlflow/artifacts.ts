@@ -1,4 +1,6 @@
-import { HttpLayerRouter, HttpRouter, HttpServerRequest } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Either, Schema } from "effect"
 import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import { artifactPathFromUri, normalizeArtifactPath, normalizeArtifactPrefix } from "../../core/artifacts/path.js"

@@ -1,4 +1,4 @@
-import type { HttpLayerRouter } from "@effect/platform"
+import type * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Layer } from "effect"
 import type { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import type { Datasets } from "../../core/data/Datasets.js"
@@ -29,7 +29,7 @@ export { idempotencyKeyHeader } from "./runs.js"
  * @example
  * ```ts
  * import { createServer } from "node:http"
- * import { HttpLayerRouter } from "@effect/platform"
+ * import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
  * import { NodeHttpServer } from "@effect/platform-node"
  * import { Layer } from "effect"
  * import { makeBasicLayer } from "effect-mlops/layers"

@@ -1,4 +1,4 @@
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Effect, Either, Schema } from "effect"
 import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import { artifactPathFromUri, normalizeArtifactPrefix } from "../../core/artifacts/path.js"

@@ -1,4 +1,4 @@
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Effect, Schema } from "effect"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { RunId } from "../../core/tracking/model.js"

@@ -1,4 +1,4 @@
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Effect, Schema } from "effect"
 import type { Forbidden } from "../../core/errors.js"
 import type { LoggedModelNotFound } from "../../core/models/errors.js"

@@ -1,4 +1,5 @@
-import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { mountPoints } from "./route.js"
 
 /** Flask's 404 page, which MLflow's server sends for a path it does not know. */

@@ -1,4 +1,4 @@
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Effect, Schema } from "effect"
 import type { RegisteredModel } from "../../core/registry/model.js"
 import { ModelRegistry } from "../../core/registry/ModelRegistry.js"

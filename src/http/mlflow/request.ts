@@ -1,4 +1,4 @@
-import type { HttpServerRequest } from "@effect/platform"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { RunId } from "../../core/tracking/model.js"
 import { fieldPath } from "../api/wire.js"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
 import { InvalidArtifactPath } from "../../core/artifacts/errors.js"

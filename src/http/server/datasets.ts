@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { Datasets } from "../../core/data/Datasets.js"
 import { DatasetReadError } from "../../core/data/errors.js"

@@ -1,4 +1,4 @@
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Effect, Layer, Scope } from "effect"
 import { MlopsApi } from "../api/Api.js"
 

@@ -1,4 +1,5 @@
-import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer, Option } from "effect"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"
 import { DefaultExperimentId } from "../../core/tracking/model.js"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { LoggedModels } from "../../core/models/LoggedModels.js"
 import { MlopsApi } from "../api/Api.js"

@@ -1,4 +1,6 @@
-import { HttpLayerRouter, HttpRouter, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Deferred, Duration, Effect, Either, Layer, Schedule, Schema, Stream } from "effect"
 import { Forbidden } from "../../core/errors.js"
 import { ExperimentTracker } from "../../core/tracking/ExperimentTracker.js"

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto"
-import type { FileSystem, HttpClient } from "@effect/platform"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import {
   Clock,
   Config,

@@ -1,4 +1,6 @@
-import { HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { HttpBodyError } from "@effect/platform/HttpBody"
 import { type Cause, Duration, Effect, Schedule, Schema } from "effect"
 import type { AlertNotification } from "./model.js"

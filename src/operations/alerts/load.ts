@@ -1,4 +1,4 @@
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Array as Arr, Effect, ParseResult, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
 import { InvalidAlertRules, RuleIssue } from "./errors.js"

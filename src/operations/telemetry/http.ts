@@ -1,4 +1,6 @@
-import { HttpLayerRouter, HttpServerError, HttpServerRequest } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Clock, Effect, Exit, MetricLabel, Tracer } from "effect"
 import { httpRequestDuration, httpRequests } from "./metrics.js"
 

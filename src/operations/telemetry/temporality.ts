@@ -161,7 +161,7 @@ export const makeDeltaConverter = (): ((request: unknown) => unknown) => {
  * ```ts
  * import * as OtlpMetrics from "@effect/opentelemetry/OtlpMetrics"
  * import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
- * import { FetchHttpClient } from "@effect/platform"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import { Layer } from "effect"
  * import { layerMetricsTemporality } from "effect-mlops/telemetry"
  *

@@ -1,5 +1,6 @@
-import type { HttpClient, HttpClientError } from "@effect/platform"
-import { HttpClientRequest } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { NodeHttpClient } from "@effect/platform-node"
 import Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Option, Random, type Scope, Stream } from "effect"

@@ -1,4 +1,5 @@
-import { HttpLayerRouter, type HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Either, type Layer, Schema } from "effect"
 import { type Forbidden, InvalidArgument } from "../../core/errors.js"
 import type { Unauthenticated } from "../../enterprise/auth/identity.js"

@@ -1,6 +1,7 @@
 import { createServer } from "node:http"
 import * as path from "node:path"
-import { HttpLayerRouter, HttpServer } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer } from "effect"
 import { type CoreServices, makeBasicLayer } from "../../../layers/Basic.js"

@@ -1,4 +1,4 @@
-import { HttpClientRequest } from "@effect/platform"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Either, Layer, Queue } from "effect"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"

@@ -1,4 +1,4 @@
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { Effect, type Layer, Option, Schema } from "effect"
 import { MlflowApiError, invalidParameter } from "../../../http/mlflow/errors.js"
 import { optional } from "../../../http/mlflow/request.js"

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto"
-import { HttpServerRequest } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Option } from "effect"
 import { CurrentTenant } from "../../../core/context.js"
 import { type AuthenticatorShape, Caller, type RequestHeaders } from "../Authenticator.js"

@@ -1,4 +1,5 @@
-import { Cookies, type HttpServerRequest } from "@effect/platform"
+import * as Cookies from "@effect/platform/Cookies"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type { Duration } from "effect"
 import type { RequestHeaders } from "../Authenticator.js"
 

@@ -1,4 +1,6 @@
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { Forbidden, InvalidArgument } from "../../../core/errors.js"
 import { RegisteredModelNotFound } from "../../../core/registry/errors.js"

@@ -1,4 +1,6 @@
-import { HttpLayerRouter, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Clock, Config, type ConfigError, Duration, Effect, Either, Layer, Option, Schema } from "effect"
 import type { ExternalIdentity } from "../../auth/identity.js"
 import { type OidcConfig, oidcConfig } from "../../auth/oidc/config.js"

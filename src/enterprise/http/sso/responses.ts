@@ -1,4 +1,4 @@
-import { HttpServerResponse } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Duration } from "effect"
 import { cookieOptions, csrfCookie, sessionCookie } from "../../auth/session/cookies.js"
 import type { Session } from "../../auth/session/model.js"

@@ -1,12 +1,9 @@
 import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
-import {
-  HttpLayerRouter,
-  HttpServerError,
-  HttpServerRequest,
-  type HttpServerResponse as Response,
-  HttpServerResponse
-} from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Exit, Layer, Option } from "effect"
 import { AuditTrail } from "./AuditTrail.js"
 import { CurrentRequestId, callerDetail, currentActor } from "./record.js"
@@ -93,7 +90,7 @@ const tapBody = (request: HttpServerRequest.HttpServerRequest, path: string): Bo
 }
 
 /** The JSON body of a small, fully buffered response (a creation's answer with the new id). */
-const responseJson = (response: Response.HttpServerResponse): unknown => {
+const responseJson = (response: HttpServerResponse.HttpServerResponse): unknown => {
   const body = response.body
   if (body._tag !== "Uint8Array" || body.body.length > maxParsedBody || !body.contentType.includes("json")) {
     return undefined
@@ -144,7 +141,7 @@ export const auditRequests: Layer.Layer<never, never, HttpLayerRouter.HttpRouter
             return HttpServerResponse.setHeader(yield* served, requestIdHeader, requestId)
           }
           const tap = tapBody(request, path)
-          const record = <E>(exit: Exit.Exit<Response.HttpServerResponse, E>) =>
+          const record = <E>(exit: Exit.Exit<HttpServerResponse.HttpServerResponse, E>) =>
             Effect.gen(function* () {
               const body = tap.stop()
               const response = Exit.isSuccess(exit) ? exit.value : (yield* HttpServerError.causeResponse(exit.cause))[0]

@@ -1,4 +1,6 @@
-import { HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Either, type Layer, Schema } from "effect"
 import { InvalidArgument, InvalidPageToken } from "../../../core/errors.js"
 import { Authorizer } from "../../auth/rbac/Authorizer.js"

@@ -9,7 +9,7 @@
 import { createServer } from "node:http"
 import * as http from "node:http"
 import type * as net from "node:net"
-import { HttpLayerRouter } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
   ConfigProvider,
