@@ -8,6 +8,27 @@ import { httpRequestDuration, httpRequests } from "./metrics.js"
 export const unmatchedRoute = "unmatched"
 
 /**
+ * The labels of a request, one array per combination: Effect caches a tagged
+ * metric's registry entry by the array's identity, and each combination is
+ * bounded (Node accepts only known methods, routes are patterns).
+ */
+const labelSets = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const labelsOf = (method: string, route: string, status: number): ReadonlyArray<MetricLabel.MetricLabel> => {
+  const key = `${method} ${status} ${route}`
+  let labels = labelSets.get(key)
+  if (labels === undefined) {
+    labels = [
+      MetricLabel.make("method", method),
+      MetricLabel.make("route", route),
+      MetricLabel.make("status", String(status)),
+      MetricLabel.make("status_class", `${Math.floor(status / 100)}xx`)
+    ]
+    labelSets.set(key, labels)
+  }
+  return labels
+}
+
+/**
  * Global middleware recording `http_server_requests_total` and
  * `http_server_request_duration_seconds` for every request, tagged
  * `method`, `route`, `status` and `status_class` (`2xx` … `5xx`, what SLO
@@ -36,12 +57,7 @@ export const layerRequestMetrics = HttpLayerRouter.middleware(
             const span = yield* Effect.serviceOption(Tracer.ParentSpan)
             const route =
               span._tag === "Some" && span.value._tag === "Span" ? span.value.attributes.get("http.route") : undefined
-            const labels = [
-              MetricLabel.make("method", request.method),
-              MetricLabel.make("route", typeof route === "string" ? route : unmatchedRoute),
-              MetricLabel.make("status", String(status)),
-              MetricLabel.make("status_class", `${Math.floor(status / 100)}xx`)
-            ]
+            const labels = labelsOf(request.method, typeof route === "string" ? route : unmatchedRoute, status)
             httpRequests.unsafeUpdate(1, labels)
             httpRequestDuration.unsafeUpdate(Number(end - start) / 1e9, labels)
           })

@@ -63,10 +63,13 @@ const statementOf = (span: Tracer.Span): string => {
   return statements.has(keyword) ? keyword : "OTHER"
 }
 
+// One label array per statement kind: Effect caches a tagged metric's registry entry by the array's identity.
+const statementLabels = new Map(
+  [...statements, "OTHER"].map((statement) => [statement, [MetricLabel.make("statement", statement)]] as const)
+)
+
 const recordQuery = (span: Tracer.Span, endTime: bigint) =>
-  dbQueryDuration.unsafeUpdate(Number(endTime - span.status.startTime) / 1e9, [
-    MetricLabel.make("statement", statementOf(span))
-  ])
+  dbQueryDuration.unsafeUpdate(Number(endTime - span.status.startTime) / 1e9, statementLabels.get(statementOf(span))!)
 
 /**
  * The platform names a server span `http.server <METHOD>` when the request
