@@ -1,19 +1,11 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { Array as Arr, Effect, Option, type ParseResult, Schema, type Scope, Stream } from "effect"
 import type { ArtifactStoreShape } from "./ArtifactStore.js"
 import { ArtifactNotFound, ArtifactStorageError } from "./errors.js"
-import {
-  ancestorsOf,
-  byPath,
-  checkPlacement,
-  childPath,
-  consumeHashed,
-  type PathKind,
-  withByteHelpers
-} from "./internal.js"
+import { ancestorsOf, byPath, checkPlacement, childPath, consumeHashed, type PathKind } from "./internal.js"
 import { ArtifactInfo, FileEntry, Sha256Hex } from "./model.js"
 import { normalizeArtifactPath, normalizeArtifactPrefix } from "./path.js"
 
@@ -25,6 +17,13 @@ const encoder = new TextEncoder()
 
 const isNotFound = (error: PlatformError | ParseResult.ParseError): boolean =>
   error._tag === "SystemError" && error.reason === "NotFound"
+
+/**
+ * No file at the path: NotFound, or BadResource, which is ENOTDIR (an
+ * ancestor is a file) or, when reading, EISDIR (a directory is there).
+ */
+const isAbsent = (error: PlatformError): boolean =>
+  isNotFound(error) || (error._tag === "SystemError" && error.reason === "BadResource")
 
 const storageError = (path: string, operation: string) => (cause: PlatformError | ParseResult.ParseError) =>
   new ArtifactStorageError({ path, operation, cause })
@@ -72,11 +71,7 @@ export const make = (
     const kindOf = (artifactPath: string): Effect.Effect<PathKind, ArtifactStorageError> =>
       fs.stat(dataFile(artifactPath)).pipe(
         Effect.map((info): PathKind => (info.type === "Directory" ? "dir" : "file")),
-        // BadResource is ENOTDIR here: an ancestor is a file, so nothing exists at this path.
-        Effect.catchIf(
-          (error) => isNotFound(error) || (error._tag === "SystemError" && error.reason === "BadResource"),
-          () => Effect.succeed<PathKind>("none")
-        ),
+        Effect.catchIf(isAbsent, () => Effect.succeed<PathKind>("none")),
         storageFailure(artifactPath, "stat")
       )
 
@@ -166,19 +161,52 @@ export const make = (
       Effect.uninterruptible
     )
 
+    /** Writes the bytes `write` produces to a temp file, then its metadata, and commits both. */
+    const store = <E>(
+      rawPath: string,
+      write: (file: FileSystem.File, artifactPath: string) => Effect.Effect<ArtifactMeta, E | ArtifactStorageError>
+    ) =>
+      Effect.gen(function* () {
+        const artifactPath = yield* normalizeArtifactPath(rawPath)
+        yield* checkPlacement(artifactPath, kindOf)
+        const written = yield* writeTemp(artifactPath, (file) => write(file, artifactPath))
+        const meta = yield* writeMetaTemp(artifactPath, written.result)
+        yield* commit(artifactPath, written.tmp, meta.tmp)
+        return new ArtifactInfo({ path: artifactPath, ...written.result })
+      }).pipe(Effect.scoped)
+
+    // writeAll reports an empty chunk as WriteZero.
+    const writeChunk = (file: FileSystem.File, artifactPath: string, chunk: Uint8Array) =>
+      chunk.length === 0 ? Effect.void : file.writeAll(chunk).pipe(storageFailure(artifactPath, "put"))
+
     const put = Effect.fn("ArtifactStore.put")(function* <E>(rawPath: string, data: Stream.Stream<Uint8Array, E>) {
-      const artifactPath = yield* normalizeArtifactPath(rawPath)
-      yield* checkPlacement(artifactPath, kindOf)
-      const written = yield* writeTemp(artifactPath, (file) =>
-        consumeHashed(data, (chunk) =>
-          // writeAll reports an empty chunk as WriteZero.
-          chunk.length === 0 ? Effect.void : file.writeAll(chunk).pipe(storageFailure(artifactPath, "put"))
-        )
+      return yield* store(rawPath, (file, artifactPath) =>
+        consumeHashed(data, (chunk) => writeChunk(file, artifactPath, chunk))
       )
-      const meta = yield* writeMetaTemp(artifactPath, written.result)
-      yield* commit(artifactPath, written.tmp, meta.tmp)
-      return new ArtifactInfo({ path: artifactPath, ...written.result })
-    }, Effect.scoped)
+    })
+
+    // The byte helpers go straight to the file: small artifacts read and written often (the audit
+    // trail's head checkpoints, a few times a second) skip the stream machinery `put` and `get` need.
+    const putBytes = Effect.fn("ArtifactStore.putBytes")(function* (rawPath: string, data: Uint8Array | string) {
+      const bytes = typeof data === "string" ? encoder.encode(data) : data
+      return yield* store(rawPath, (file, artifactPath) =>
+        Effect.as(writeChunk(file, artifactPath, bytes), {
+          size: bytes.length,
+          sha256: createHash("sha256").update(bytes).digest("hex")
+        })
+      )
+    })
+
+    const getBytes = Effect.fn("ArtifactStore.getBytes")(function* (rawPath: string) {
+      const artifactPath = yield* normalizeArtifactPath(rawPath)
+      return yield* fs
+        .readFile(dataFile(artifactPath))
+        .pipe(
+          Effect.mapError((error) =>
+            isAbsent(error) ? new ArtifactNotFound({ path: artifactPath }) : storageError(artifactPath, "get")(error)
+          )
+        )
+    })
 
     const get = (rawPath: string) =>
       Stream.unwrap(
@@ -267,5 +295,5 @@ export const make = (
       Effect.uninterruptible
     )
 
-    return withByteHelpers({ put, get, stat, list, delete: remove })
+    return { put, putBytes, get, getBytes, stat, list, delete: remove }
   })

@@ -1,7 +1,6 @@
 import { Effect, Either, Layer, Stream } from "effect"
 import { ArtifactStore, type ArtifactStoreShape } from "../../core/artifacts/ArtifactStore.js"
 import { ArtifactNotFound, type InvalidArtifactPath } from "../../core/artifacts/errors.js"
-import { withByteHelpers } from "../../core/artifacts/internal.js"
 import { ArtifactInfo, FileEntry } from "../../core/artifacts/model.js"
 import { normalizeArtifactPath, normalizeArtifactPrefix } from "../../core/artifacts/path.js"
 import { CurrentTenant } from "../../core/context.js"
@@ -40,10 +39,15 @@ export const tenantPrefixed = (store: ArtifactStoreShape): ArtifactStoreShape =>
   const info = (unprefix: (stored: string) => string) => (stored: ArtifactInfo) =>
     new ArtifactInfo({ ...stored, path: unprefix(stored.path) }, { disableValidation: true })
 
-  return withByteHelpers({
+  return {
     put: (path, data) =>
       within(path, normalizeArtifactPath, (stored, unprefix) => Effect.map(store.put(stored, data), info(unprefix))),
+    putBytes: (path, data) =>
+      within(path, normalizeArtifactPath, (stored, unprefix) =>
+        Effect.map(store.putBytes(stored, data), info(unprefix))
+      ),
     get: (path) => Stream.unwrap(within(path, normalizeArtifactPath, (stored) => Effect.succeed(store.get(stored)))),
+    getBytes: (path) => within(path, normalizeArtifactPath, (stored) => store.getBytes(stored)),
     stat: (path) =>
       within(path, normalizeArtifactPath, (stored, unprefix) => Effect.map(store.stat(stored), info(unprefix))),
     list: (prefix) =>
@@ -53,7 +57,7 @@ export const tenantPrefixed = (store: ArtifactStoreShape): ArtifactStoreShape =>
         )
       ),
     delete: (path) => within(path, normalizeArtifactPath, (stored) => store.delete(stored))
-  })
+  }
 }
 
 /** Wraps the `ArtifactStore` below it with {@link tenantPrefixed}. */

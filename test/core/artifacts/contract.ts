@@ -241,6 +241,15 @@ export const artifactStoreContract = (name: string, storeLayer: Layer.Layer<Arti
       })
     )
 
+    it.effect("get and stat of a path below a file fail with ArtifactNotFound", () =>
+      Effect.gen(function* () {
+        const store = yield* ArtifactStore
+        yield* store.putBytes("belowfile/file.txt", "x")
+        assert.strictEqual((yield* Effect.flip(store.getBytes("belowfile/file.txt/child")))._tag, "ArtifactNotFound")
+        assert.strictEqual((yield* Effect.flip(store.stat("belowfile/file.txt/child")))._tag, "ArtifactNotFound")
+      })
+    )
+
     it.effect("a file cannot be stored under a file, nor over a directory, and the stream is not read", () =>
       Effect.gen(function* () {
         const store = yield* ArtifactStore

@@ -117,10 +117,13 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
         (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.hash)
       )
 
-    /** An append waiting for the tenant's next batch. */
-    interface Pending {
+    /** An entry to chain: its row and the time of the append. */
+    interface Unchained {
       readonly row: UnchainedRow
       readonly entryTime: number
+    }
+    /** An append waiting for the tenant's next batch. */
+    interface Pending extends Unchained {
       readonly done: Deferred.Deferred<AuditRow, SqlError>
     }
     /**
@@ -220,10 +223,7 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
     yield* Effect.addFinalizer(() => checkpointAll)
 
     /** Chains `rows` onto the tenant's head, in order, in one transaction under the chain's lock. */
-    const appendRows = (
-      tenant: TenantId,
-      rows: ReadonlyArray<{ readonly row: UnchainedRow; readonly entryTime: number }>
-    ) =>
+    const appendRows = (tenant: TenantId, rows: ReadonlyArray<Unchained>) =>
       transaction(
         Effect.gen(function* () {
           yield* lockChain(tenant)
@@ -250,7 +250,7 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
      * INSERT) instead of six, which every write request pays before it is
      * answered.
      */
-    const appendAfter = (tenant: TenantId, head: AuditHead, pending: Pending) => {
+    const appendAfter = (tenant: TenantId, head: AuditHead, pending: Unchained) => {
       const row = chainRow(key, tenant, Option.some(head), pending.entryTime, pending.row)
       const values = sql`${row.tenantId}, ${row.seq}, ${row.entryTime}, ${row.principal}, ${row.action},
         ${row.resourceKind}, ${row.resourceId}, ${row.requestId}, ${row.outcome}, ${row.beforeState},
@@ -277,7 +277,7 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
     }
 
     /** A batch chained onto the tenant's chain: a lone entry after this process's head without the lock if it can. */
-    const appendBatch = (tenant: TenantId, state: TenantState, batch: ReadonlyArray<Pending>) => {
+    const appendBatch = (tenant: TenantId, state: TenantState, batch: ReadonlyArray<Unchained>) => {
       const [only] = batch
       const head = state.appended
       if (batch.length !== 1 || only === undefined || head === undefined) return appendRows(tenant, batch)
@@ -286,6 +286,30 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
         Option.match({ onNone: () => appendRows(tenant, batch), onSome: (row) => Effect.succeed([row]) })
       )
     }
+
+    /**
+     * Chains `batch` onto the tenant's chain and moves this process's head:
+     * the rows in order, or why the batch failed. Run uninterruptibly.
+     */
+    const commitBatch = (tenant: TenantId, state: TenantState, batch: ReadonlyArray<Unchained>) =>
+      Effect.gen(function* () {
+        // What this process knew to be committed before the batch: an entry that lands at or
+        // below it means the newest entries were deleted.
+        const known = Math.max(state.written, state.appended?.seq ?? 0)
+        const exit = yield* Effect.exit(appendBatch(tenant, state, batch))
+        if (Exit.isFailure(exit)) return exit
+        const rows = exit.value
+        const first = rows[0]
+        const last = rows[rows.length - 1]
+        if (first !== undefined && first.seq <= known) {
+          yield* tampered(tenant, `entry ${first.seq} was appended at or below entry ${known}, already committed`)
+        }
+        if (last !== undefined && last.seq > (state.appended?.seq ?? 0)) {
+          state.appended = new AuditHead({ seq: last.seq, hash: last.hash })
+          yield* Queue.offer(wake, undefined)
+        }
+        return exit
+      })
 
     /**
      * Commits the tenant's waiting appends in batches (group commit): the
@@ -300,25 +324,12 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
         while (state.pending.length > 0) {
           const batch = state.pending.splice(0, maxBatch)
           inFlight = batch
-          // What this process knew to be committed before the batch: an entry that lands at or
-          // below it means the newest entries were deleted.
-          const known = Math.max(state.written, state.appended?.seq ?? 0)
-          const exit = yield* Effect.exit(Effect.uninterruptible(appendBatch(tenant, state, batch)))
+          const exit = yield* Effect.uninterruptible(commitBatch(tenant, state, batch))
           inFlight = []
           if (Exit.isFailure(exit)) {
             for (const pending of batch) yield* Deferred.failCause(pending.done, exit.cause)
-            continue
-          }
-          const rows = exit.value
-          for (const [i, pending] of batch.entries()) yield* Deferred.succeed(pending.done, rows[i] as AuditRow)
-          const first = rows[0]
-          const last = rows[rows.length - 1]
-          if (first !== undefined && first.seq <= known) {
-            yield* tampered(tenant, `entry ${first.seq} was appended at or below entry ${known}, already committed`)
-          }
-          if (last !== undefined && last.seq > (state.appended?.seq ?? 0)) {
-            state.appended = new AuditHead({ seq: last.seq, hash: last.hash })
-            yield* Queue.offer(wake, undefined)
+          } else {
+            for (const [i, pending] of batch.entries()) yield* Deferred.succeed(pending.done, exit.value[i] as AuditRow)
           }
         }
         state.draining = false
@@ -335,6 +346,23 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
       )
     }
 
+    /**
+     * An append that finds no batch writer running commits its own entry in
+     * its own fiber, a batch of one, with no fiber forked and no deferred
+     * to wait on. Appends that arrive meanwhile queue up, and a batch writer
+     * is forked for them afterwards: this fiber commits only its own entry,
+     * so its interruption (a client gone) can never cost another request's.
+     */
+    const appendAlone = (tenant: TenantId, state: TenantState, entry: Unchained) =>
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          const exit = yield* commitBatch(tenant, state, [entry])
+          if (state.pending.length > 0) yield* Effect.forkIn(drain(tenant, state), layerScope)
+          else state.draining = false
+          return exit
+        })
+      ).pipe(Effect.flatten)
+
     const append = Effect.fn("AuditTrail.append")(
       function* (record: AuditRecord) {
         const row = yield* rowOfRecord(record)
@@ -347,12 +375,13 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
           return entryOfRow(stored as AuditRow)
         }
         const state = stateOf(tenant)
-        const done = yield* Deferred.make<AuditRow, SqlError>()
-        state.pending.push({ row, entryTime, done })
         if (!state.draining) {
           state.draining = true
-          yield* Effect.forkIn(drain(tenant, state), layerScope)
+          const [stored] = yield* appendAlone(tenant, state, { row, entryTime })
+          return entryOfRow(stored as AuditRow)
         }
+        const done = yield* Deferred.make<AuditRow, SqlError>()
+        state.pending.push({ row, entryTime, done })
         return entryOfRow(yield* Deferred.await(done))
       },
       Effect.catchTags({ SqlError: Effect.die })

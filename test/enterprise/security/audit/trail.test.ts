@@ -425,6 +425,44 @@ describe("AuditTrail on PostgreSQL", () => {
       }).pipe(Effect.scoped, as("r-held"))
     )
 
+    it.effect("a lone append whose caller is interrupted still commits, and the appends queued behind it too", () =>
+      Effect.gen(function* () {
+        const first = yield* AuditTrail
+        const { sql } = yield* otherReplica
+        yield* first.append(record(1))
+        // The lock held elsewhere keeps the lone append (seq 2) in flight while two more queue behind it.
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const holder = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              yield* sql`SELECT pg_advisory_xact_lock(hashtext(${"audit:r-gone"}))`
+              yield* Deferred.succeed(locked, undefined)
+              yield* Deferred.await(release)
+            })
+          )
+          .pipe(Effect.fork)
+        yield* Deferred.await(locked)
+        const lone = yield* Effect.fork(first.append(record(2)))
+        yield* Effect.sleep("100 millis")
+        const queued = yield* Effect.fork(
+          Effect.all([first.append(record(3)), first.append(record(4))], { concurrency: 2 })
+        )
+        yield* Effect.sleep("100 millis")
+        // The caller goes away (a client disconnecting) while its entry is being appended.
+        const interrupting = yield* Effect.fork(Fiber.interrupt(lone))
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
+        yield* Fiber.join(interrupting)
+        const [third, fourth] = yield* Fiber.join(queued)
+        assert.deepStrictEqual([third.seq, fourth.seq].sort(), [3, 4])
+        const seqs = (yield* first.query({ limit: 10 })).entries.map((e) => e.seq).sort()
+        assert.deepStrictEqual(seqs, [1, 2, 3, 4])
+        const report = yield* first.verify()
+        assert.isTrue(report.ok, JSON.stringify(report.problems))
+      }).pipe(Effect.scoped, as("r-gone"))
+    )
+
     it.effect("closing a trail writes the heads it appended", () =>
       Effect.gen(function* () {
         const { name } = yield* Database
