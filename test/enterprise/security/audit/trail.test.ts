@@ -342,6 +342,28 @@ const otherReplica = Effect.gen(function* () {
   return { trail: Context.get(context, AuditTrail), sql: Context.get(context, SqlClient.SqlClient) }
 })
 
+/**
+ * Holds `tenant`'s chain lock in a transaction of `sql`, as another replica's locked append does
+ * between reading the head and writing, until `release` is completed; then runs `then` in it.
+ */
+const holdChainLock = <A, E>(sql: SqlClient.SqlClient, tenant: string, then: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const locked = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* sql
+      .withTransaction(
+        Effect.gen(function* () {
+          yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`audit:${tenant}`}))`
+          yield* Deferred.succeed(locked, undefined)
+          yield* Deferred.await(release)
+          return yield* then
+        })
+      )
+      .pipe(Effect.fork)
+    yield* Deferred.await(locked)
+    return { holder, release: Deferred.succeed(release, undefined) }
+  })
+
 describe("AuditTrail on PostgreSQL", () => {
   layer(PostgresTrail, { timeout: 120_000, excludeTestServices: true })("replicas and roles", (it) => {
     it.effect("two store instances (two pools, like two replicas) appending at once keep one gap-free chain", () =>
@@ -400,25 +422,12 @@ describe("AuditTrail on PostgreSQL", () => {
         const first = yield* AuditTrail
         const { trail: second, sql } = yield* otherReplica
         yield* first.append(record(1))
-        // The other replica holds the lock, as its locked append does between reading the head and writing.
-        const locked = yield* Deferred.make<void>()
-        const release = yield* Deferred.make<void>()
-        const other = yield* sql
-          .withTransaction(
-            Effect.gen(function* () {
-              yield* sql`SELECT pg_advisory_xact_lock(hashtext(${"audit:r-held"}))`
-              yield* Deferred.succeed(locked, undefined)
-              yield* Deferred.await(release)
-              return yield* second.append(record(2))
-            })
-          )
-          .pipe(Effect.fork)
-        yield* Deferred.await(locked)
+        const { holder, release } = yield* holdChainLock(sql, "r-held", second.append(record(2)))
         const lone = yield* Effect.fork(first.append(record(3)))
         yield* Effect.sleep("200 millis")
         assert.isTrue(Option.isNone(yield* Fiber.poll(lone)), "the lone append did not wait for the lock")
-        yield* Deferred.succeed(release, undefined)
-        assert.strictEqual((yield* Fiber.join(other)).seq, 2)
+        yield* release
+        assert.strictEqual((yield* Fiber.join(holder)).seq, 2)
         assert.strictEqual((yield* Fiber.join(lone)).seq, 3)
         const report = yield* first.verify()
         assert.isTrue(report.ok, JSON.stringify(report.problems))
@@ -431,18 +440,7 @@ describe("AuditTrail on PostgreSQL", () => {
         const { sql } = yield* otherReplica
         yield* first.append(record(1))
         // The lock held elsewhere keeps the lone append (seq 2) in flight while two more queue behind it.
-        const locked = yield* Deferred.make<void>()
-        const release = yield* Deferred.make<void>()
-        const holder = yield* sql
-          .withTransaction(
-            Effect.gen(function* () {
-              yield* sql`SELECT pg_advisory_xact_lock(hashtext(${"audit:r-gone"}))`
-              yield* Deferred.succeed(locked, undefined)
-              yield* Deferred.await(release)
-            })
-          )
-          .pipe(Effect.fork)
-        yield* Deferred.await(locked)
+        const { holder, release } = yield* holdChainLock(sql, "r-gone", Effect.void)
         const lone = yield* Effect.fork(first.append(record(2)))
         yield* Effect.sleep("100 millis")
         const queued = yield* Effect.fork(
@@ -451,7 +449,7 @@ describe("AuditTrail on PostgreSQL", () => {
         yield* Effect.sleep("100 millis")
         // The caller goes away (a client disconnecting) while its entry is being appended.
         const interrupting = yield* Effect.fork(Fiber.interrupt(lone))
-        yield* Deferred.succeed(release, undefined)
+        yield* release
         yield* Fiber.join(holder)
         yield* Fiber.join(interrupting)
         const [third, fourth] = yield* Fiber.join(queued)
