@@ -1,6 +1,19 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberRef, HashMap, Option, Queue, type Redacted } from "effect"
+import {
+  Cause,
+  Clock,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  FiberRef,
+  HashMap,
+  Option,
+  Queue,
+  type Redacted
+} from "effect"
 import { CurrentTenant, type TenantId } from "../../../core/context.js"
 import { isRetryableSqlError, isUniqueViolation, withWriteTransaction } from "../../../storage/transaction.js"
 import { AuditCheckpoints } from "./AuditCheckpoints.js"
@@ -347,21 +360,48 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
     }
 
     /**
-     * An append that finds no batch writer running commits its own entry in
-     * its own fiber, a batch of one, with no fiber forked and no deferred
-     * to wait on. Appends that arrive meanwhile queue up, and a batch writer
-     * is forked for them afterwards: this fiber commits only its own entry,
-     * so its interruption (a client gone) can never cost another request's.
+     * Commits `entry` outside a caller's transaction. An append that finds
+     * no batch writer running takes the writer's place and commits its own
+     * entry in its own fiber, a batch of one, with no fiber forked and no
+     * deferred to wait on; appends that arrive meanwhile queue up, and a
+     * batch writer is forked for them afterwards. This fiber commits only
+     * its own entry, so its interruption (a client gone) can never cost
+     * another request's.
+     *
+     * Taking the place, or queueing, happens in one synchronous step (no
+     * other append runs in between), and taking it and giving it back (or
+     * handing it to the forked writer) in one uninterruptible region, so a
+     * place taken is never left held with entries waiting.
      */
-    const appendAlone = (tenant: TenantId, state: TenantState, entry: Unchained) =>
+    const commitEntry = (tenant: TenantId, entry: Unchained) =>
       Effect.uninterruptible(
-        Effect.gen(function* () {
-          const exit = yield* commitBatch(tenant, state, [entry])
-          if (state.pending.length > 0) yield* Effect.forkIn(drain(tenant, state), layerScope)
-          else state.draining = false
-          return exit
+        Effect.withFiberRuntime<
+          Either.Either<Exit.Exit<ReadonlyArray<AuditRow>, SqlError>, Deferred.Deferred<AuditRow, SqlError>>
+        >((fiber) => {
+          const state = stateOf(tenant)
+          if (state.draining) {
+            const done = Deferred.unsafeMake<AuditRow, SqlError>(fiber.id())
+            state.pending.push({ ...entry, done })
+            return Effect.succeed(Either.left(done))
+          }
+          state.draining = true
+          return Effect.gen(function* () {
+            const exit = yield* commitBatch(tenant, state, [entry])
+            // Forked from an uninterruptible region, whose flags a child inherits: the writer commits
+            // each batch uninterruptibly, but closing the layer must be able to stop it between batches.
+            if (state.pending.length > 0) yield* Effect.forkIn(Effect.interruptible(drain(tenant, state)), layerScope)
+            else state.draining = false
+            return Either.right(exit)
+          })
         })
-      ).pipe(Effect.flatten)
+      ).pipe(
+        Effect.flatMap(
+          Either.match({
+            onLeft: (done) => Deferred.await(done),
+            onRight: (exit) => Effect.map(exit, ([row]) => row as AuditRow)
+          })
+        )
+      )
 
     const append = Effect.fn("AuditTrail.append")(
       function* (record: AuditRecord) {
@@ -374,15 +414,7 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
           const [stored] = yield* appendRows(tenant, [{ row, entryTime }])
           return entryOfRow(stored as AuditRow)
         }
-        const state = stateOf(tenant)
-        if (!state.draining) {
-          state.draining = true
-          const [stored] = yield* appendAlone(tenant, state, { row, entryTime })
-          return entryOfRow(stored as AuditRow)
-        }
-        const done = yield* Deferred.make<AuditRow, SqlError>()
-        state.pending.push({ row, entryTime, done })
-        return entryOfRow(yield* Deferred.await(done))
+        return entryOfRow(yield* commitEntry(tenant, { row, entryTime }))
       },
       Effect.catchTags({ SqlError: Effect.die })
     )
