@@ -263,8 +263,8 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
      * INSERT) instead of six, which every write request pays before it is
      * answered.
      */
-    const appendAfter = (tenant: TenantId, head: AuditHead, pending: Unchained) => {
-      const row = chainRow(key, tenant, Option.some(head), pending.entryTime, pending.row)
+    const appendAfter = (tenant: TenantId, head: AuditHead, entry: Unchained) => {
+      const row = chainRow(key, tenant, Option.some(head), entry.entryTime, entry.row)
       const values = sql`${row.tenantId}, ${row.seq}, ${row.entryTime}, ${row.principal}, ${row.action},
         ${row.resourceKind}, ${row.resourceId}, ${row.requestId}, ${row.outcome}, ${row.beforeState},
         ${row.afterState}, ${row.detail}, ${row.prevHash}, ${row.hash}`
@@ -353,7 +353,7 @@ export const makeSql = (key: Redacted.Redacted<string>) =>
           })
         ),
         Effect.provideService(CurrentTenant, tenant),
-        // Forked from whichever append came first: its request's log annotations and span are not the batch's.
+        // Forked by an append that committed its own entry: its request's log annotations and span are not the batch's.
         Effect.withSpan("AuditTrail.appendBatch", { attributes: { tenant }, root: true }),
         Effect.locally(FiberRef.currentLogAnnotations, HashMap.empty())
       )
