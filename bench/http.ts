@@ -96,14 +96,12 @@ const inProcessCreateRate = (dataPath: string): Promise<number> =>
       const tracker = yield* ExperimentTracker
       const { experimentId } = yield* tracker.createExperiment({ name: "in-process-creation" })
       const createOne = (i: number) =>
-        Effect.flatMap(
-          tracker.createRun({ experimentId, runName: `created-${i}`, startTime: Date.now() }),
-          (run) =>
-            tracker.logBatch(run.info.runId, {
-              metrics: [{ key: "loss", value: 0.5, timestamp: Date.now(), step: 0 }],
-              params: [{ key: "lr", value: "0.01" }],
-              tags: [{ key: "team", value: "bench" }]
-            })
+        Effect.flatMap(tracker.createRun({ experimentId, runName: `created-${i}`, startTime: Date.now() }), (run) =>
+          tracker.logBatch(run.info.runId, {
+            metrics: [{ key: "loss", value: 0.5, timestamp: Date.now(), step: 0 }],
+            params: [{ key: "lr", value: "0.01" }],
+            tags: [{ key: "team", value: "bench" }]
+          })
         )
       for (let i = 0; i < 50; i++) yield* createOne(runsCreated + i)
       const started = performance.now()
