@@ -23,7 +23,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, ManagedRuntime } from "effect"
 import { makeBasicLayer, RemoteLayer, RemoteSession } from "../layers/index.js"
-import { ExperimentTracker } from "../src/index.js"
+import { type ExperimentId, ExperimentTracker, type ExperimentTrackerShape } from "../src/index.js"
 import { freePort } from "../test/support/freePort.js"
 import { builtExecutable, spawnServer } from "../test/support/serverProcess.js"
 import { makeBatch } from "./ingest.js"
@@ -63,11 +63,20 @@ const peakRss = async <A>(
   }
 }
 
-/** Runs `program` on a BasicLayer of its own over `dataPath`, disposed afterwards. */
-const onBasicLayer = async <A>(dataPath: string, program: Effect.Effect<A, unknown, ExperimentTracker>): Promise<A> => {
+/** Runs `measure` in a new experiment on a BasicLayer of its own over `dataPath`, disposed afterwards. */
+const inNewExperiment = async <A>(
+  dataPath: string,
+  measure: (tracker: ExperimentTrackerShape, experimentId: ExperimentId) => Effect.Effect<A, unknown>
+): Promise<A> => {
   const runtime = ManagedRuntime.make(makeBasicLayer({ dataPath }))
   try {
-    return await runtime.runPromise(program)
+    return await runtime.runPromise(
+      Effect.gen(function* () {
+        const tracker = yield* ExperimentTracker
+        const { experimentId } = yield* tracker.createExperiment({ name: "in-process" })
+        return yield* measure(tracker, experimentId)
+      })
+    )
   } finally {
     await runtime.dispose()
   }
@@ -75,11 +84,8 @@ const onBasicLayer = async <A>(dataPath: string, program: Effect.Effect<A, unkno
 
 /** The in-process rate in the same run: `logBatch` of the same batches on BasicLayer, after the same warm-up. */
 const inProcessRate = (dataPath: string): Promise<number> =>
-  onBasicLayer(
-    dataPath,
+  inNewExperiment(dataPath, (tracker, experimentId) =>
     Effect.gen(function* () {
-      const tracker = yield* ExperimentTracker
-      const { experimentId } = yield* tracker.createExperiment({ name: "in-process" })
       const run = yield* tracker.createRun({ experimentId })
       const warmUp = yield* tracker.createRun({ experimentId })
       for (let b = 0; b < ingestWarmUp; b++) yield* tracker.logBatch(warmUp.info.runId, { metrics: makeBatch(b) })
@@ -131,17 +137,12 @@ const firstBatch = {
  * figure before any request is parsed.
  */
 const inProcessCreationRates = (dataPath: string): Promise<CreationRates> =>
-  onBasicLayer(
-    dataPath,
-    Effect.gen(function* () {
-      const tracker = yield* ExperimentTracker
-      const { experimentId } = yield* tracker.createExperiment({ name: "in-process-creation" })
-      return yield* creationRates((i) =>
-        Effect.flatMap(tracker.createRun({ experimentId, runName: `created-${i}`, startTime: Date.now() }), (run) =>
-          tracker.logBatch(run.info.runId, firstBatch)
-        )
+  inNewExperiment(dataPath, (tracker, experimentId) =>
+    creationRates((i) =>
+      Effect.flatMap(tracker.createRun({ experimentId, runName: `created-${i}`, startTime: Date.now() }), (run) =>
+        tracker.logBatch(run.info.runId, firstBatch)
       )
-    })
+    )
   )
 
 const createRun = async (base: string, experimentId: string, i: number): Promise<void> => {
