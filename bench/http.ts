@@ -110,11 +110,11 @@ interface CreationRates {
  */
 const creationRates = <E, R>(createOne: (i: number) => Effect.Effect<void, E, R>) =>
   Effect.gen(function* () {
-    let created = 0
+    let next = 0
     const pass = (runs: number) =>
       Effect.gen(function* () {
         const started = performance.now()
-        for (let n = 0; n < runs; n++) yield* createOne(created++)
+        for (let n = 0; n < runs; n++) yield* createOne(next++)
         return runs / ((performance.now() - started) / 1000)
       })
     yield* pass(50)
