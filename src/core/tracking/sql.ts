@@ -3,6 +3,7 @@ import { Clock, Effect } from "effect"
 import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { InvalidArgument } from "../errors.js"
 import { pageFromRows, pageOf } from "../paging.js"
+import { makeDirectStatements } from "../../storage/direct.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
 import { lttb } from "./downsample.js"
 import { makeHistoryReads } from "./sqlHistory.js"
@@ -209,7 +210,8 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
   const sql = yield* SqlClient.SqlClient
   const write = withWriteTransaction(sql)
 
-  const ingest = makeIngest(sql)
+  const direct = makeDirectStatements(sql)
+  const ingest = makeIngest(sql, direct)
   const history = makeHistoryReads(sql)
   const die = { SqlError: Effect.die } as const
 
@@ -369,6 +371,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
 
   // ---- writes
 
+  // Tags and params are written on the hot paths (a run's creation, a batch): direct statements.
   const upsertTags = (
     table: "tags" | "experiment_tags",
     owner: "run_id" | "experiment_id",
@@ -378,20 +381,38 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     Effect.forEach(
       chunks(tags, insertChunk),
       (chunk) =>
-        sql`INSERT INTO ${sql(table)} ${sql.insert(chunk.map((t) => ({ [owner]: id, key: t.key, value: t.value })))}
-          ON CONFLICT (${sql(owner)}, key) DO UPDATE SET value = excluded.value`,
+        direct.execute(
+          direct.valuesText(
+            `INSERT INTO ${table} (${owner}, key, value)`,
+            3,
+            chunk.length,
+            `ON CONFLICT (${owner}, key) DO UPDATE SET value = excluded.value`
+          ),
+          chunk.flatMap((t) => [id, t.key, t.value])
+        ),
       { discard: true }
     )
+
+  const experimentOfNewRunText = `SELECT lifecycle_stage, artifact_location FROM experiments
+    WHERE experiment_id = ${direct.placeholder(1)}`
+  const insertRunText = direct.valuesText(
+    "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, lifecycle_stage, artifact_uri)",
+    8,
+    1
+  )
+
+  const loggedParamsText = (keys: number) =>
+    `SELECT key, value FROM params WHERE run_id = ${direct.placeholder(1)}
+      AND key IN (${Array.from({ length: keys }, (_, i) => direct.placeholder(i + 2)).join(",")})`
 
   /** Applies a validated batch inside the caller's transaction. */
   const applyBatch = (runId: string, batch: ValidBatch) =>
     Effect.gen(function* () {
       if (batch.params.length > 0) {
-        const logged = yield* sql<KeyValue>`SELECT key, value FROM params
-          WHERE run_id = ${runId} AND ${sql.in(
-            "key",
-            batch.params.map((p) => p.key)
-          )}`
+        const logged = (yield* direct.execute(loggedParamsText(batch.params.length), [
+          runId,
+          ...batch.params.map((p) => p.key)
+        ])) as ReadonlyArray<KeyValue>
         const byKey = new Map(logged.map((p) => [p.key, p.value]))
         for (const { key, value } of batch.params) {
           const loggedValue = byKey.get(key)
@@ -401,7 +422,10 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
         }
         const fresh = batch.params.filter((p) => !byKey.has(p.key))
         if (fresh.length > 0) {
-          yield* sql`INSERT INTO params ${sql.insert(fresh.map((p) => ({ runId, key: p.key, value: p.value })))}`
+          yield* direct.execute(
+            direct.valuesText("INSERT INTO params (run_id, key, value)", 3, fresh.length),
+            fresh.flatMap((p) => [runId, p.key, p.value])
+          )
         }
       }
       if (batch.tags.length > 0) yield* upsertTags("tags", "run_id", runId, batch.tags)
@@ -595,22 +619,37 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       const runName = input.runName || generateRunName()
       const row = yield* write(
         Effect.gen(function* () {
-          const experiment = yield* findExperimentRow(input.experimentId)
-          if (experiment.lifecycleStage !== "active") {
+          const [experiment] = (yield* direct.execute(experimentOfNewRunText, [
+            Number(input.experimentId)
+          ])) as ReadonlyArray<{
+            readonly lifecycle_stage: LifecycleStage
+            readonly artifact_location: string
+          }>
+          if (experiment === undefined) return yield* new ExperimentNotFound({ experiment: input.experimentId })
+          if (experiment.lifecycle_stage !== "active") {
             return yield* new ExperimentNotActive({ experimentId: input.experimentId })
           }
           const row: RunRow = {
             runId,
-            experimentId: Number(experiment.experimentId),
+            experimentId: Number(input.experimentId),
             name: runName,
             userId: input.userId ?? principal.id,
             status: "RUNNING",
             startTime,
             endTime: null,
             lifecycleStage: "active",
-            artifactUri: runArtifactUri(experiment.artifactLocation, runId)
+            artifactUri: runArtifactUri(experiment.artifact_location, runId)
           }
-          yield* sql`INSERT INTO runs ${sql.insert({ ...row })}`
+          yield* direct.execute(insertRunText, [
+            row.runId,
+            row.experimentId,
+            row.name,
+            row.userId,
+            row.status,
+            row.startTime,
+            row.lifecycleStage,
+            row.artifactUri
+          ])
           yield* upsertTags("tags", "run_id", runId, [
             ...(input.tags ?? []),
             { key: SystemTags.runName, value: runName }

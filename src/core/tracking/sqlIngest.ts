@@ -1,7 +1,8 @@
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
+import type { DirectStatements } from "../../storage/direct.js"
 import { type Chunk, decodeChunk, encodeChunk, seriesOf } from "./chunks.js"
 import { aggregateTiers, type TierBucket } from "./tiers.js"
 import { compareHistory, isNewerMetric, type MetricRow } from "./validate.js"
@@ -23,27 +24,12 @@ const smallAppend = 32
  * statement compiler is skipped. A whole batch (at most 1000 keys × 8
  * columns) is one INSERT, well below SQLite's 32,766 bound parameters.
  *
- * The statements go to the transaction's connection itself, not through
- * `sql.unsafe`: each `sql.unsafe` builds a Statement, a span and a scope,
- * acquires the connection and copies its parameters, which together cost
- * 3–8% of the one-run ingest rate (bench/ingest.ts).
+ * The statements go to the transaction's connection itself
+ * (storage/direct.ts), not through `sql.unsafe`, which cost 3–8% of the
+ * one-run ingest rate (bench/ingest.ts).
  */
-export const makeIngest = (sql: SqlClient.SqlClient) => {
-  const placeholder = sql.onDialectOrElse({ pg: () => (n: number) => `$${n}`, orElse: () => () => "?" })
-  const texts = new Map<string, string>()
-  const valuesText = (head: string, columns: number, rows: number, tail = ""): string => {
-    const id = `${head}\u0000${rows}`
-    let text = texts.get(id)
-    if (text === undefined) {
-      const values: Array<string> = []
-      for (let r = 0, n = 1; r < rows; r++) {
-        values.push(`(${Array.from({ length: columns }, () => placeholder(n++)).join(",")})`)
-      }
-      text = `${head} VALUES ${values.join(",")} ${tail}`
-      texts.set(id, text)
-    }
-    return text
-  }
+export const makeIngest = (sql: SqlClient.SqlClient, direct: DirectStatements) => {
+  const { placeholder, valuesText, withConnection } = direct
 
   const chunkInsert = (rows: number) =>
     valuesText(
@@ -188,26 +174,13 @@ export const makeIngest = (sql: SqlClient.SqlClient) => {
     return params
   }
 
-  // Inside `withTransaction` the connection is in the context; outside one
-  // (never on the ingest path) a connection is reserved for the call.
-  const withConnection = <A>(f: (connection: Connection) => Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
-    Effect.flatMap(
-      Effect.serviceOption(SqlClient.TransactionConnection),
-      Option.match({
-        onNone: () => Effect.scoped(Effect.flatMap(sql.reserve, f)),
-        onSome: ([connection]) => f(connection)
-      })
-    )
-
   const lifecycleText = `SELECT lifecycle_stage FROM runs WHERE run_id = ${placeholder(1)}`
 
   /** The run's lifecycle stage, or undefined when there is no such run. */
   const lifecycleStage = (runId: string): Effect.Effect<string | undefined, SqlError> =>
-    withConnection((connection) =>
-      Effect.map(
-        connection.execute(lifecycleText, [runId], undefined),
-        (rows) => (rows[0] as { readonly lifecycle_stage: string } | undefined)?.lifecycle_stage
-      )
+    Effect.map(
+      direct.execute(lifecycleText, [runId]),
+      (rows) => (rows[0] as { readonly lifecycle_stage: string } | undefined)?.lifecycle_stage
     )
 
   /** Appends a validated batch of at most 1000 points and updates tiers and latest values. */
