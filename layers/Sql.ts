@@ -16,7 +16,8 @@ export type SqlStoreError = StoreVersionTooNew | SqlError | MigrationError | Con
  * An SQLite store in one file, migrated and ready: WAL (set by the client),
  * a 30 s busy timeout so several processes can share the file, and
  * `synchronous = NORMAL`, which in WAL mode never corrupts the database and
- * loses at most the last transactions on power loss.
+ * loses at most the last transactions on power loss, and a WAL checkpoint
+ * every 4,000 pages.
  *
  * @example
  * ```ts
@@ -38,6 +39,10 @@ export const makeSqliteLayer = (options: {
       yield* sql`PRAGMA busy_timeout = 30000`
       yield* sql.unsafe(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`)
       yield* sql`PRAGMA foreign_keys = ON`
+      // A checkpoint every 4,000 WAL pages (16 MB) instead of SQLite's 1,000: with the default, one
+      // in ~90 commits of a run creation paid a 5–11 ms checkpoint, 0.2 ms per run on average; hot
+      // pages rewritten between checkpoints are copied once (bench/http.ts).
+      yield* sql`PRAGMA wal_autocheckpoint = 4000`
       yield* migrate
       // Planner statistics, as SQLite recommends for long-lived connections:
       // at open, hourly, and at close. Without them a search filtered on
