@@ -401,6 +401,10 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     1
   )
 
+  const batchKeySeenText = `SELECT 1 AS seen FROM batch_keys
+    WHERE run_id = ${direct.placeholder(1)} AND idempotency_key = ${direct.placeholder(2)}`
+  const insertBatchKeyText = direct.valuesText("INSERT INTO batch_keys (run_id, idempotency_key, created_at)", 3, 1)
+
   const loggedParamsText = (keys: number) =>
     `SELECT key, value FROM params WHERE run_id = ${direct.placeholder(1)}
       AND key IN (${Array.from({ length: keys }, (_, i) => direct.placeholder(i + 2)).join(",")})`
@@ -437,17 +441,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       Effect.gen(function* () {
         yield* requireActiveRun(runId)
         if (idempotencyKey !== undefined) {
-          const seen =
-            yield* sql`SELECT 1 AS seen FROM batch_keys WHERE run_id = ${runId} AND idempotency_key = ${idempotencyKey}`
+          const seen = yield* direct.execute(batchKeySeenText, [runId, idempotencyKey])
           if (seen.length > 0) return
-          yield* sql`INSERT INTO batch_keys ${sql.insert({ runId, idempotencyKey, createdAt: yield* Clock.currentTimeMillis })}`
+          yield* direct.execute(insertBatchKeyText, [runId, idempotencyKey, yield* Clock.currentTimeMillis])
         }
         yield* applyBatch(runId, batch)
       })
-    ).pipe(
-      // One span per batch (`ExperimentTracker.logBatch`), not one per statement:
-      // per-statement spans cost about a tenth of the ingest rate.
-      Effect.withTracerEnabled(false)
     )
 
   /**

@@ -1,7 +1,8 @@
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Clock, Effect, Exit, MetricLabel, Tracer } from "effect"
+import type { HttpServerResponse } from "@effect/platform/HttpServerResponse"
+import { Clock, Context, Effect, Exit, MetricLabel } from "effect"
 import { httpRequestDuration, httpRequests } from "./metrics.js"
 
 /** The route label of requests no route matched, so scanners cannot grow the label's cardinality. */
@@ -28,6 +29,28 @@ const labelsOf = (method: string, route: string, status: number): ReadonlyArray<
   return labels
 }
 
+// One step at entry (request, span and clock read off the fiber) and one at exit: this runs on every request.
+const measured = <E, R>(app: Effect.Effect<HttpServerResponse, E, R>) =>
+  Effect.withFiberRuntime<HttpServerResponse, E, R>((fiber) => {
+    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+    const span = fiber.currentSpan
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const start = clock.unsafeCurrentTimeNanos()
+    const record = (status: number) => {
+      const end = clock.unsafeCurrentTimeNanos()
+      const route = span?._tag === "Span" ? span.attributes.get("http.route") : undefined
+      const labels = labelsOf(request.method, typeof route === "string" ? route : unmatchedRoute, status)
+      httpRequests.unsafeUpdate(1, labels)
+      httpRequestDuration.unsafeUpdate(Number(end - start) / 1e9, labels)
+    }
+    return Effect.onExit(app, (exit) =>
+      Exit.isSuccess(exit)
+        ? Effect.sync(() => record(exit.value.status))
+        : // Failures become responses further out; resolve them the same way (RouteNotFound is a 404).
+          Effect.map(HttpServerError.causeResponse(exit.cause), ([response]) => record(response.status))
+    )
+  })
+
 /**
  * Global middleware recording `http_server_requests_total` and
  * `http_server_request_duration_seconds` for every request, tagged
@@ -43,26 +66,4 @@ const labelsOf = (method: string, route: string, status: number): ReadonlyArray<
  * const TelemetryRoutes = Layer.merge(layerRequestMetrics, PrometheusRoutes)
  * ```
  */
-export const layerRequestMetrics = HttpLayerRouter.middleware(
-  (app) =>
-    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-      Effect.flatMap(Clock.currentTimeNanos, (start) =>
-        Effect.onExit(app, (exit) =>
-          Effect.gen(function* () {
-            const end = yield* Clock.currentTimeNanos
-            // Failures become responses further out; resolve them the same way (RouteNotFound is a 404).
-            const status = Exit.isSuccess(exit)
-              ? exit.value.status
-              : (yield* HttpServerError.causeResponse(exit.cause))[0].status
-            const span = yield* Effect.serviceOption(Tracer.ParentSpan)
-            const route =
-              span._tag === "Some" && span.value._tag === "Span" ? span.value.attributes.get("http.route") : undefined
-            const labels = labelsOf(request.method, typeof route === "string" ? route : unmatchedRoute, status)
-            httpRequests.unsafeUpdate(1, labels)
-            httpRequestDuration.unsafeUpdate(Number(end - start) / 1e9, labels)
-          })
-        )
-      )
-    ),
-  { global: true }
-)
+export const layerRequestMetrics = HttpLayerRouter.middleware((app) => measured(app), { global: true })
