@@ -24,23 +24,29 @@ export const makeDirectStatements = (sql: SqlClient.SqlClient) => {
 
   const texts = new Map<string, string>()
 
-  /**
-   * `head VALUES (?,…),(?,…) tail` for `rows` rows of `columns` parameters,
-   * built once per shape.
-   */
-  const valuesText = (head: string, columns: number, rows: number, tail = ""): string => {
-    const id = `${head}\u0000${tail}\u0000${rows}`
+  /** The text `build` makes for the shape `id`, built on its first use only. */
+  const textOf = (id: string, build: () => string): string => {
     let text = texts.get(id)
     if (text === undefined) {
-      const values: Array<string> = []
-      for (let r = 0, n = 1; r < rows; r++) {
-        values.push(`(${Array.from({ length: columns }, () => placeholder(n++)).join(",")})`)
-      }
-      text = `${head} VALUES ${values.join(",")} ${tail}`
+      text = build()
       texts.set(id, text)
     }
     return text
   }
+
+  /** `(?,?,…)`: `count` parameters numbered from `first`. */
+  const parameters = (count: number, first = 1): string =>
+    `(${Array.from({ length: count }, (_, i) => placeholder(first + i)).join(",")})`
+
+  /**
+   * `head VALUES (?,…),(?,…) tail` for `rows` rows of `columns` parameters,
+   * built once per shape.
+   */
+  const valuesText = (head: string, columns: number, rows: number, tail = ""): string =>
+    textOf(`${head}\u0000${tail}\u0000${rows}`, () => {
+      const values = Array.from({ length: rows }, (_, r) => parameters(columns, r * columns + 1))
+      return `${head} VALUES ${values.join(",")} ${tail}`
+    })
 
   /**
    * Runs `f` with the transaction's connection; outside a transaction (never
@@ -61,7 +67,7 @@ export const makeDirectStatements = (sql: SqlClient.SqlClient) => {
   const execute = (text: string, params: ReadonlyArray<unknown>) =>
     withConnection((connection) => connection.execute(text, params, undefined))
 
-  return { placeholder, valuesText, withConnection, execute } as const
+  return { placeholder, parameters, textOf, valuesText, withConnection, execute } as const
 }
 
 /** The direct statements of one client ({@link makeDirectStatements}). */

@@ -406,8 +406,11 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
   const insertBatchKeyText = direct.valuesText("INSERT INTO batch_keys (run_id, idempotency_key, created_at)", 3, 1)
 
   const loggedParamsText = (keys: number) =>
-    `SELECT key, value FROM params WHERE run_id = ${direct.placeholder(1)}
-      AND key IN (${Array.from({ length: keys }, (_, i) => direct.placeholder(i + 2)).join(",")})`
+    direct.textOf(
+      `logged params\u0000${keys}`,
+      () =>
+        `SELECT key, value FROM params WHERE run_id = ${direct.placeholder(1)} AND key IN ${direct.parameters(keys, 2)}`
+    )
 
   /** Applies a validated batch inside the caller's transaction. */
   const applyBatch = (runId: string, batch: ValidBatch) =>
