@@ -18,7 +18,7 @@ import { HealthRoutes } from "./health.js"
 import { LoggedModelsHandlers } from "./loggedModels.js"
 import { trustedIdentityHeaders } from "./identity.js"
 import { loopbackHosts } from "./hosts.js"
-import { bodyLimit, hostAllowList } from "./middleware.js"
+import { bodyLimit, hostAllowList, maxBodySize } from "./middleware.js"
 import { RegistryHandlers } from "./registry.js"
 import { RunEventsRoutes } from "./runEvents.js"
 import { RunsHandlers } from "./runs.js"
@@ -52,6 +52,8 @@ export interface ServerOptions {
    */
   readonly ui?: string | false
 }
+
+const maxBodyBytesOf = (options: ServerOptions): number => options.maxBodyBytes ?? 16 * 1024 * 1024
 
 const isStreamedUpload = (path: string): boolean =>
   path === "/api/v1/artifacts/file" ||
@@ -93,7 +95,7 @@ export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: L
   (options.ui === false ? ApiRoutes : Layer.merge(ApiRoutes, UiRoutes(options.ui ?? defaultUiDirectory()))).pipe(
     Layer.provide(identity),
     Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
-    Layer.provide(bodyLimit(options.maxBodyBytes ?? 16 * 1024 * 1024, isStreamedUpload))
+    Layer.provide(bodyLimit(maxBodyBytesOf(options), isStreamedUpload))
   )
 
 /**
@@ -135,5 +137,6 @@ export const makeServerLayerWith = <ROut, E, RIn, E2 = never, R2 = never>(
 
 const serve = <E, R>(options: ServerOptions, routes: Layer.Layer<never, E, R>) =>
   HttpLayerRouter.serve(routes).pipe(
+    Layer.provide(maxBodySize(maxBodyBytesOf(options))),
     Layer.provide(NodeHttpServer.layer(createServer, { port: options.port ?? 5000, host: options.host ?? "127.0.0.1" }))
   )
