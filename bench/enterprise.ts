@@ -20,7 +20,7 @@ import { runCli } from "../src/cli/main.js"
 import { adminStatements, createAppRole, startPostgres, withDatabase } from "../test/support/embeddedPostgres.js"
 import { freePort } from "../test/support/freePort.js"
 import type { Figure } from "./report.js"
-import { agent, ingest, post } from "./support/loadClient.js"
+import { closeConnections, ingest, post } from "./support/loadClient.js"
 
 /** Rounds of alternated slices; each side's figure is the median of its slices. */
 const rounds = 6
@@ -69,7 +69,7 @@ const target = async (url: string, headers: Readonly<Record<string, string>>) =>
   const slice = async (clients: number, requests: number) => {
     // Sockets left idle by the other side's slice may be closing on the server's keep-alive
     // timeout just as they are reused ("socket hang up"): start each slice on fresh ones.
-    agent.destroy()
+    await closeConnections()
     return ingest(url, await Promise.all(Array.from({ length: clients }, newRun)), requests, headers)
   }
   return { slice }
@@ -173,7 +173,7 @@ export const runEnterprise = async (): Promise<ReadonlyArray<Figure>> => {
     return figures
   } finally {
     for (const child of children) child.kill("SIGTERM")
-    agent.destroy()
+    await closeConnections()
     await new Promise((resolve) => setTimeout(resolve, 500))
     await postgres.stop()
     fs.rmSync(dir, { recursive: true, force: true })
