@@ -43,12 +43,18 @@ const measured = <E, R>(app: Effect.Effect<HttpServerResponse, E, R>) =>
       httpRequests.unsafeUpdate(1, labels)
       httpRequestDuration.unsafeUpdate(Number(end - start) / 1e9, labels)
     }
-    return Effect.onExit(app, (exit) =>
-      Exit.isSuccess(exit)
-        ? Effect.sync(() => record(exit.value.status))
-        : // Failures become responses further out; resolve them the same way (RouteNotFound is a 404).
-          Effect.map(HttpServerError.causeResponse(exit.cause), ([response]) => record(response.status))
-    )
+    // The request's fiber runs uninterruptibly (the platform's handler), so this needs no `onExit` mask.
+    return Effect.flatMap(Effect.exit(app), (exit) => {
+      if (Exit.isSuccess(exit)) {
+        record(exit.value.status)
+        return exit
+      }
+      // Failures become responses further out; resolve them the same way (RouteNotFound is a 404).
+      return Effect.zipRight(
+        Effect.map(HttpServerError.causeResponse(exit.cause), ([response]) => record(response.status)),
+        exit
+      )
+    })
   })
 
 /**
