@@ -14,6 +14,9 @@ interface Line {
   readonly cause: Cause.Cause<unknown>
 }
 
+const requestLines = (lines: ReadonlyArray<Line>) =>
+  lines.filter((line) => Array.isArray(line.message) && line.message[0] === "Sent HTTP response")
+
 const Routes = Layer.mergeAll(
   HttpLayerRouter.add("GET", "/ok", Effect.succeed(HttpServerResponse.text("ok"))),
   HttpLayerRouter.add("GET", "/chatty", Effect.as(Effect.logInfo("inside the handler"), HttpServerResponse.text("ok"))),
@@ -45,19 +48,19 @@ const serve = (minimum: LogLevel.LogLevel = LogLevel.Info) =>
     const server = yield* Effect.provide(HttpServer.HttpServer, context)
     const address = server.address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+    /** GETs `path`; as the line is written after the response is sent, waits up to 1 s for a new one. */
     const get = (path: string) =>
       Effect.promise(async () => {
+        const before = requestLines(lines).length
         const response = await fetch(`http://127.0.0.1:${address.port}${path}`)
         await response.text()
-        // The line is written after the response is sent; let the server's fiber finish it.
-        await new Promise((resolve) => setTimeout(resolve, 20))
+        for (let waited = 0; requestLines(lines).length === before && waited < 1000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
         return response.status
       })
     return { get, lines }
   })
-
-const requestLines = (lines: ReadonlyArray<Line>) =>
-  lines.filter((line) => Array.isArray(line.message) && line.message[0] === "Sent HTTP response")
 
 describe("request log", () => {
   it.scoped("writes one line per request with its method, URL and status under an http.span", () =>
