@@ -1,8 +1,18 @@
-import { randomBytes, randomInt } from "node:crypto"
+import { randomInt, randomUUID } from "node:crypto"
 import { RunId } from "./model.js"
 
-/** A fresh run id: 32 lowercase hex characters, as MLflow generates. */
-export const newRunId = (): RunId => RunId.make(randomBytes(16).toString("hex"))
+/**
+ * A fresh run id: 32 lowercase hex characters, as MLflow generates, laid out
+ * as a UUIDv7 (the creation millisecond, then 74 random bits). Every table
+ * keyed by run then appends its new rows at the end of its b-tree instead of
+ * splitting pages at random, so a run's first transactions write fewer pages.
+ */
+export const newRunId = (): RunId => {
+  // randomUUID draws from a pooled entropy buffer; its version and variant digits are skipped.
+  const random = randomUUID()
+  const millis = Date.now().toString(16).padStart(12, "0")
+  return RunId.make(`${millis}7${random.slice(15, 18)}${random.slice(19, 23)}${random.slice(24)}`)
+}
 
 const adjectives = [
   "amazing",
