@@ -253,6 +253,35 @@ describe("the packed executable", () => {
     expect(version.stdout).toMatch(/\d+\.\d+\.\d+/)
   })
 
+  describe("code cache", () => {
+    const runVersion = (cacheDir: string) =>
+      runProcess(bin(), ["--version"], { cwd: consumer, env: { EFFECT_MLOPS_COMPILE_CACHE: cacheDir } })
+    const cacheFiles = (cacheDir: string) => fs.readdirSync(cacheDir).map((name) => path.join(cacheDir, name))
+
+    it("is written by the first run and loaded, unchanged, by the next", async () => {
+      const cacheDir = path.join(tmp, "compile-cache-reuse")
+      expect((await runVersion(cacheDir)).status).toBe(0)
+      const [file = "", ...others] = cacheFiles(cacheDir)
+      expect(others).toEqual([])
+      expect(fs.statSync(file).size).toBeGreaterThan(100_000)
+      const written = fs.statSync(file).mtimeMs
+      expect((await runVersion(cacheDir)).status).toBe(0)
+      expect(cacheFiles(cacheDir)).toEqual([file])
+      expect(fs.statSync(file).mtimeMs).toBe(written)
+    })
+
+    it("rejected by V8 (here: corrupt), is replaced while the command still runs", async () => {
+      const cacheDir = path.join(tmp, "compile-cache-corrupt")
+      expect((await runVersion(cacheDir)).status).toBe(0)
+      const [file = ""] = cacheFiles(cacheDir)
+      fs.writeFileSync(file, "not a code cache")
+      const result = await runVersion(cacheDir)
+      expect(result.status).toBe(0)
+      expect(result.stdout).toMatch(/\d+\.\d+\.\d+/)
+      expect(fs.statSync(file).size).toBeGreaterThan(100_000)
+    })
+  })
+
   it(
     "creates and lists experiments in a data directory, and fails a bad flag with exit code 2",
     async () => {
@@ -292,6 +321,23 @@ describe("the packed executable", () => {
           const asset = yield* get(script)
           expect(asset.status).toBe(200)
           expect(asset.type).toMatch(/javascript/)
+        }).pipe(Effect.scoped)
+      ),
+    timeout
+  )
+
+  it(
+    "serves the API reference at /docs with Scalar's script, shipped beside the executable",
+    () =>
+      Effect.runPromise(
+        Effect.gen(function* () {
+          const port = yield* freePort
+          yield* spawnServer(path.join(tmp, "docs-data"), port, { executable: bin() })
+          const response = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/docs`))
+          expect(response.status).toBe(200)
+          const page = yield* Effect.promise(() => response.text())
+          expect(page).toContain("@scalar/api-reference")
+          expect(page).toContain('"openapi":"3.1.0"')
         }).pipe(Effect.scoped)
       ),
     timeout

@@ -18,7 +18,7 @@ const waitReady = (url: string, deadline: number): Effect.Effect<void> =>
     Effect.catchAll(() =>
       Date.now() > deadline
         ? Effect.dieMessage(`the server at ${url} did not become ready`)
-        : Effect.zipRight(Effect.sleep("50 millis"), waitReady(url, deadline))
+        : Effect.zipRight(Effect.sleep("10 millis"), waitReady(url, deadline))
     )
   )
 

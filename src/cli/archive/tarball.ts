@@ -1,7 +1,9 @@
 import { createReadStream } from "node:fs"
-import * as tar from "tar"
 import type { ProgressFactory } from "../progress.js"
 import { attempt } from "./files.js"
+
+// tar (85 kB of code) loads with the first archive, not with every command the executable runs.
+const loadTar = () => import("tar")
 
 /**
  * Writes `entries` (files relative to `cwd`, with their sizes for the
@@ -16,6 +18,7 @@ export const pack = (
   progress: ProgressFactory
 ) =>
   attempt("write", file, async () => {
+    const tar = await loadTar()
     const sizes = new Map(entries.map((entry) => [entry.path, entry.size]))
     const bar = progress(
       "archiving",
@@ -46,31 +49,29 @@ export const pack = (
  * skipped and returned, so the caller can reject the archive.
  */
 export const unpack = (file: string, cwd: string, size: number, progress: ProgressFactory) =>
-  attempt(
-    "extract",
-    file,
-    () =>
-      new Promise<ReadonlyArray<string>>((resolve, reject) => {
-        const skipped: Array<string> = []
-        const bar = progress("extracting", size)
-        const extractor = tar.x({
-          cwd,
-          strict: true,
-          filter: (path, entry) => {
-            const type = "type" in entry ? entry.type : "File"
-            if (type === "File" || type === "OldFile" || type === "Directory") return true
-            skipped.push(path)
-            return false
-          }
-        })
-        extractor.on("error", reject)
-        extractor.on("close", () => {
-          bar.done()
-          resolve(skipped)
-        })
-        createReadStream(file)
-          .on("error", reject)
-          .on("data", (chunk) => bar.advance(chunk.length))
-          .pipe(extractor)
+  attempt("extract", file, async () => {
+    const tar = await loadTar()
+    return new Promise<ReadonlyArray<string>>((resolve, reject) => {
+      const skipped: Array<string> = []
+      const bar = progress("extracting", size)
+      const extractor = tar.x({
+        cwd,
+        strict: true,
+        filter: (path, entry) => {
+          const type = "type" in entry ? entry.type : "File"
+          if (type === "File" || type === "OldFile" || type === "Directory") return true
+          skipped.push(path)
+          return false
+        }
       })
-  )
+      extractor.on("error", reject)
+      extractor.on("close", () => {
+        bar.done()
+        resolve(skipped)
+      })
+      createReadStream(file)
+        .on("error", reject)
+        .on("data", (chunk) => bar.advance(chunk.length))
+        .pipe(extractor)
+    })
+  })

@@ -1,5 +1,6 @@
 import { Command, Options } from "@effect/cli"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { ConfigProvider, Effect, Layer, Option } from "effect"
 import { makeBasicLayer } from "../../../layers/Basic.js"
 import { loopbackHosts } from "../../http/server/hosts.js"
@@ -87,7 +88,7 @@ export const serverCommand = Command.make("server", options, (flags) =>
     }
     // The rules are read at start: a bad file stops the server with the field at fault.
     const Alerts = AlertEvaluator.layerConfig.pipe(
-      Layer.provide([NodeContext.layer, NodeHttpClient.layerUndici]),
+      Layer.provide([NodeContext.layer, NodeHttpClient.layer]),
       Layer.provide(
         Option.match(flags.alerts, {
           onNone: () => Layer.empty,

@@ -1,4 +1,3 @@
-import { parse } from "csv-parse"
 import { Effect, Either, type Scope, Stream } from "effect"
 import { InvalidDatasetFile } from "./errors.js"
 import type { DataRecord, DatasetFormat, DataValue } from "./model.js"
@@ -87,7 +86,10 @@ const lineBreaks = (cell: string): number => {
 const csvParser = (source: string): Effect.Effect<RecordParser, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => parse({ bom: true, relax_column_count: true })),
+      // csv-parse loads with the first CSV file rather than with the server.
+      Effect.promise(() => import("csv-parse")).pipe(
+        Effect.map(({ parse }) => parse({ bom: true, relax_column_count: true }))
+      ),
       (parser) => Effect.sync(() => parser.destroy())
     ),
     (parser) => {

@@ -1,6 +1,6 @@
 import { createServer } from "node:http"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Layer } from "effect"
 import type { ArtifactStore } from "../../core/artifacts/ArtifactStore.js"
@@ -12,7 +12,7 @@ import { MlopsApi } from "../api/Api.js"
 import { MlflowRoutes } from "../mlflow/index.js"
 import { ArtifactsHandlers } from "./artifacts.js"
 import { DatasetsHandlers } from "./datasets.js"
-import { DocsRoute } from "./docs.js"
+import { DocsRoute, OpenApiRoute } from "./docs.js"
 import { ExperimentsHandlers } from "./experiments.js"
 import { HealthRoutes } from "./health.js"
 import { LoggedModelsHandlers } from "./loggedModels.js"
@@ -67,7 +67,7 @@ const isStreamedUpload = (path: string): boolean =>
  * health routes, a run's live event stream and MLflow's REST API.
  */
 export const ApiRoutes = Layer.mergeAll(
-  HttpLayerRouter.addHttpApi(MlopsApi, { openapiPath: "/openapi.json" }).pipe(
+  HttpLayerRouter.addHttpApi(MlopsApi).pipe(
     Layer.provide([
       ExperimentsHandlers,
       RunsHandlers,
@@ -77,6 +77,7 @@ export const ApiRoutes = Layer.mergeAll(
       DatasetsHandlers
     ])
   ),
+  OpenApiRoute,
   DocsRoute,
   HealthRoutes,
   RunEventsRoutes,

@@ -120,7 +120,7 @@ export const webhooksOptionsConfig: Config.Config<WebhooksOptions> = Config.all(
 export class Webhooks extends Context.Tag("effect-mlops/operations/Webhooks")<Webhooks, WebhooksShape>() {
   /**
    * Over `SqlClient` (SQLite or PostgreSQL under row-level security), sending
-   * through an undici connection pool of its own, which checks every address
+   * through connection pools of its own, which check every address
    * it connects to unless `allowPrivateNetworks`.
    */
   static readonly layer = (options: WebhooksOptions = {}): Layer.Layer<Webhooks, never, SqlClient.SqlClient> =>

@@ -1,8 +1,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { NodeHttpClient } from "@effect/platform-node"
-import Undici from "@effect/platform-node/Undici"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Duration, Effect, Option, Random, type Scope, Stream } from "effect"
 import { signatureHeaders, signWebhook } from "./signature.js"
 import { literalHostRefusal, PrivateAddressRefused, publicOnlyLookup } from "./url.js"
@@ -56,13 +55,13 @@ const transportFailure = (error: HttpClientError.HttpClientError): SendResult =>
   error.cause instanceof PrivateAddressRefused ? failure(error.cause.message, true) : failure(error.message)
 
 /**
- * The client deliveries go out through, with a connection pool of its own
- * closed with `Scope`. Unless private networks are allowed, every connection
- * resolves its host with {@link publicOnlyLookup}, so the address checked is
- * the address connected to. Redirects are never followed: undici's
- * dispatcher only follows them through its redirect interceptor, which this
- * agent does not have, so a 3xx comes back as the answer (and a redirect
- * cannot lead a request into a private network).
+ * The client deliveries go out through, with connection pools (Node's HTTP
+ * and HTTPS agents) of its own, closed with `Scope`. Unless private networks
+ * are allowed, every connection resolves its host with
+ * {@link publicOnlyLookup}, so the address checked is the address connected
+ * to. Redirects are never followed (the client has no redirect policy), so a
+ * 3xx comes back as the answer and cannot lead a request into a private
+ * network.
  *
  * @example
  * ```ts
@@ -72,10 +71,12 @@ const transportFailure = (error: HttpClientError.HttpClientError): SendResult =>
 export const deliveryClient = (
   allowPrivateNetworks: boolean
 ): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Undici.Agent(allowPrivateNetworks ? {} : { connect: { lookup: publicOnlyLookup } })),
-    (agent) => Effect.promise(() => agent.destroy())
-  ).pipe(Effect.map(NodeHttpClient.makeUndici))
+  NodeHttpClient.make.pipe(
+    Effect.provideServiceEffect(
+      NodeHttpClient.HttpAgent,
+      NodeHttpClient.makeAgent(allowPrivateNetworks ? {} : { lookup: publicOnlyLookup })
+    )
+  )
 
 /**
  * One signed POST of `payload` to `url` through a {@link deliveryClient}

@@ -113,7 +113,7 @@ export class PrivateAddressRefused extends Error {
 }
 
 /**
- * A `lookup` for sockets (`net.connect`, undici's `connect` options) that
+ * A `lookup` for sockets (`net.connect`, an HTTP agent's `lookup` option) that
  * fails with {@link PrivateAddressRefused} when the name resolves to any
  * private address. The socket connects to the addresses checked here, so a
  * name cannot answer a public address to a check and a private one to the

@@ -1,0 +1,96 @@
+#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=256 --no-parallel-scavenge
+/**
+ * The `effect-mlops` executable as installed: it runs the bundled CLI
+ * (`effect-mlops.cjs` beside it, built from `bin.ts` by
+ * `scripts/build-cli.ts`) through V8's code cache, which Node 20 offers to
+ * scripts but not to ES modules (`module.enableCompileCache` came in Node
+ * 22). Compiling the 2.5 MB bundle took about a fifth of the server's start;
+ * from the cache the functions a command ran last time are deserialized
+ * instead (`/readyz` about 200 ms sooner, see bench/http.ts).
+ *
+ * One cache file per command, Node version, V8 flags and bundle, in
+ * `$EFFECT_MLOPS_COMPILE_CACHE` (default: `effect-mlops/compile-cache` in
+ * the user's cache directory, `$XDG_CACHE_HOME` or `~/.cache`; not the
+ * shared temporary directory, where another user could plant code). It is
+ * written when missing or rejected by V8: two seconds after start (a server
+ * has started by then, so its start-up functions are in it) or at exit,
+ * whichever comes first. A directory that cannot be written, or
+ * `NODE_DISABLE_COMPILE_CACHE=1`, only costs the speed.
+ *
+ * The V8 flags keep a long-running server small: requests allocate short-
+ * lived objects, and 4 MB semi-spaces plus a capped old space make
+ * V8 collect them instead of growing the heap (peak RSS under the ingest
+ * bench 135–139 MB; 1 MB semi-spaces save 7 MB of it but scavenge almost
+ * every 1000-point request, about 0.4 ms more each; see bench/http.ts). A
+ * scavenge finds little alive in 4 MB, so the main thread scavenges alone:
+ * waking V8's helper threads made each scavenge take longer (about 1.05
+ * against 0.7 ms under run creation, 2.3 against 1.8 ms under ingest, on
+ * two cores). Run `node --max-old-space-size=N <bin>` to raise the cap.
+ */
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as vm from "node:vm"
+
+const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), "effect-mlops.cjs")
+
+const cacheFile = (): string | undefined => {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined
+  const stat = fs.statSync(bundle)
+  const key = createHash("sha256")
+    .update(
+      JSON.stringify([process.version, process.arch, process.execArgv, stat.size, stat.mtimeMs, process.argv[2] ?? ""])
+    )
+    .digest("hex")
+    .slice(0, 32)
+  const directory =
+    process.env.EFFECT_MLOPS_COMPILE_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "effect-mlops", "compile-cache")
+  return path.join(directory, `${key}.bin`)
+}
+
+const readCache = (file: string | undefined): Buffer | undefined => {
+  if (file === undefined) return undefined
+  try {
+    return fs.readFileSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+/** Written whole under a temporary name, then renamed: a concurrent start never reads half a file. */
+const writeCache = (file: string, script: vm.Script): void => {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    const partial = `${file}.${process.pid}`
+    fs.writeFileSync(partial, script.createCachedData())
+    fs.renameSync(partial, file)
+  } catch {
+    // Read-only or full: the next start compiles again.
+  }
+}
+
+const file = cacheFile()
+// esbuild writes ASCII (it escapes the rest), for which latin1 is the fastest exact decoding.
+const source = fs.readFileSync(bundle, "latin1")
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: bundle,
+  cachedData: readCache(file),
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
+})
+if (file !== undefined && (script.cachedDataRejected ?? true)) {
+  let written = false
+  const write = () => {
+    if (written) return
+    written = true
+    writeCache(file, script)
+  }
+  setTimeout(write, 2000).unref()
+  process.once("exit", write)
+}
+const run: (...args: ReadonlyArray<unknown>) => void = script.runInThisContext()
+const module = { exports: {} }
+run(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle))
