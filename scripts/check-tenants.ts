@@ -458,7 +458,7 @@ const newestMtime = (dir: string): number => {
 /**
  * How to run `effect-mlops`: a given executable; the sources through tsx;
  * or (default) `dist/bin/effect-mlops.mjs` when it is newer than the sources,
- * else a fresh bundle made as `npm run build:cli` makes it, in `.tmp/`.
+ * else a fresh single-file bundle of the sources (no code cache) in `.tmp/`.
  */
 const resolveCli = async (
   option: { readonly cli?: string | undefined; readonly fromSource: boolean },

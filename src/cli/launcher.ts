@@ -42,7 +42,16 @@ const cacheFile = (): string | undefined => {
   const stat = fs.statSync(bundle)
   const key = createHash("sha256")
     .update(
-      JSON.stringify([process.version, process.arch, process.execArgv, stat.size, stat.mtimeMs, process.argv[2] ?? ""])
+      JSON.stringify([
+        process.version,
+        process.arch,
+        // V8 rejects a cache made under other flags, wherever they were given.
+        process.execArgv,
+        process.env.NODE_OPTIONS ?? "",
+        stat.size,
+        stat.mtimeMs,
+        process.argv[2] ?? ""
+      ])
     )
     .digest("hex")
     .slice(0, 32)

@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Schedule } from "effect"
 import { makeBasicLayer } from "../../layers/Basic.js"
 import { ExperimentTracker } from "../../src/core/tracking/ExperimentTracker.js"

@@ -30,7 +30,7 @@ export { idempotencyKeyHeader } from "./runs.js"
  * ```ts
  * import { createServer } from "node:http"
  * import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
- * import { NodeHttpServer } from "@effect/platform-node"
+ * import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
  * import { Layer } from "effect"
  * import { makeBasicLayer } from "effect-mlops/layers"
  *

@@ -110,7 +110,7 @@ export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: L
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { NodeRuntime } from "@effect/platform-node"
+ * import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
  * import { makeBasicLayer } from "effect-mlops/layers"
  * import { makeServerLayer } from "effect-mlops/server"
  *

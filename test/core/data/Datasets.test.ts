@@ -1,4 +1,4 @@
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer } from "effect"
 import { ArtifactStore } from "../../../src/core/artifacts/ArtifactStore.js"
 import { Datasets } from "../../../src/core/data/Datasets.js"

@@ -1,4 +1,4 @@
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Metric, Tracer } from "effect"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"

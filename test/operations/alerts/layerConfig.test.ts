@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url"
-import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Metric } from "effect"
 import { ModelRegistry } from "../../../src/core/registry/ModelRegistry.js"

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url"
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { decodeAlertRules, loadAlertRules, parseAlertRules } from "../../../src/operations/alerts/load.js"

@@ -10,7 +10,7 @@ import { createServer } from "node:http"
 import * as http from "node:http"
 import type * as net from "node:net"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import {
   ConfigProvider,
   Context,
