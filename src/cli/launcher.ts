@@ -14,8 +14,9 @@
  * shared temporary directory, where another user could plant code). It is
  * written when missing or rejected by V8: two seconds after start (a server
  * has started by then, so its start-up functions are in it) or at exit,
- * whichever comes first. A directory that cannot be written, or
- * `NODE_DISABLE_COMPILE_CACHE=1`, only costs the speed.
+ * whichever comes first; the directory keeps the 16 newest. A directory
+ * that cannot be written, or `NODE_DISABLE_COMPILE_CACHE=1`, only costs the
+ * speed.
  *
  * The V8 flags keep a long-running server small: requests allocate short-
  * lived objects, and 4 MB semi-spaces plus a capped old space make
@@ -70,6 +71,21 @@ const readCache = (file: string | undefined): Buffer | undefined => {
   }
 }
 
+/** How many cache files a directory keeps: every build or install makes new ones, so the oldest go. */
+const keptFiles = 16
+
+const pruneCache = (directory: string): void => {
+  const files = fs
+    .readdirSync(directory)
+    .filter((name) => name.endsWith(".bin"))
+    .map((name) => {
+      const file = path.join(directory, name)
+      return { file, mtimeMs: fs.statSync(file).mtimeMs }
+    })
+    .sort((a, b) => b.mtimeMs - a.mtimeMs)
+  for (const { file } of files.slice(keptFiles)) fs.rmSync(file, { force: true })
+}
+
 /** Written whole under a temporary name, then renamed: a concurrent start never reads half a file. */
 const writeCache = (file: string, script: vm.Script): void => {
   try {
@@ -77,8 +93,9 @@ const writeCache = (file: string, script: vm.Script): void => {
     const partial = `${file}.${process.pid}`
     fs.writeFileSync(partial, script.createCachedData())
     fs.renameSync(partial, file)
+    pruneCache(path.dirname(file))
   } catch {
-    // Read-only or full: the next start compiles again.
+    // Read-only, full, or pruned by a concurrent start: the next start compiles again.
   }
 }
 

@@ -47,6 +47,8 @@ const strictTsconfig = {
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-package-"))
+  // The packed executable's code caches go with the rest of this test's files.
+  process.env.EFFECT_MLOPS_COMPILE_CACHE = path.join(tmp, "compile-cache")
   await runOrThrow("npm", ["run", "build"], { cwd: repoRoot })
   const packed = await runOrThrow("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: repoRoot })
   const [{ filename }] = JSON.parse(packed) as [{ filename: string }]
@@ -268,6 +270,23 @@ describe("the packed executable", () => {
       expect((await runVersion(cacheDir)).status).toBe(0)
       expect(cacheFiles(cacheDir)).toEqual([file])
       expect(fs.statSync(file).mtimeMs).toBe(written)
+    })
+
+    it("keeps the 16 newest files of its directory", async () => {
+      const cacheDir = path.join(tmp, "compile-cache-prune")
+      fs.mkdirSync(cacheDir)
+      const stale = Array.from({ length: 20 }, (_, i) => path.join(cacheDir, `stale-${i}.bin`))
+      stale.forEach((file, i) => {
+        fs.writeFileSync(file, "from an older build")
+        fs.utimesSync(file, 1_000_000 + i, 1_000_000 + i)
+      })
+      expect((await runVersion(cacheDir)).status).toBe(0)
+      const kept = fs.readdirSync(cacheDir)
+      expect(kept).toHaveLength(16)
+      expect(kept.filter((name) => !name.startsWith("stale-"))).toHaveLength(1)
+      // The oldest went first.
+      expect(kept).not.toContain("stale-0.bin")
+      expect(kept).toContain("stale-19.bin")
     })
 
     it("rejected by V8 (here: corrupt), is replaced while the command still runs", async () => {
