@@ -17,7 +17,7 @@ import type { ExperimentTracker } from "../src/core/tracking/ExperimentTracker.j
 
 export * from "../src/operations/telemetry/index.js"
 
-/** OTLP export configured by the `OTEL_*` environment; nothing (and no cost) when no endpoint is set. */
+/** OTLP export configured by the `OTEL_*` environment; with no endpoint set, nothing is exported and HTTP server spans are off. */
 export const TelemetryLive: Layer.Layer<never, ConfigError> = layerFromEnv
 
 /** The Datadog preset: to the Agent, or agentless with `DD_API_KEY` and `DD_SITE`. */

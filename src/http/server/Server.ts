@@ -20,6 +20,7 @@ import { trustedIdentityHeaders } from "./identity.js"
 import { loopbackHosts } from "./hosts.js"
 import { bodyLimit, hostAllowList, maxBodySize } from "./middleware.js"
 import { RegistryHandlers } from "./registry.js"
+import { RecordRoute } from "./route.js"
 import { makeRequestLog } from "./requestLog.js"
 import { RunEventsRoutes } from "./runEvents.js"
 import { RunsHandlers } from "./runs.js"
@@ -138,7 +139,10 @@ export const makeServerLayerWith = <ROut, E, RIn, E2 = never, R2 = never>(
 ) => serve(options, Layer.merge(makeRoutesWith(options, identity), extraRoutes))
 
 const serve = <E, R>(options: ServerOptions, routes: Layer.Layer<never, E, R>) =>
-  HttpLayerRouter.serve(routes, { disableLogger: true, middleware: makeRequestLog() }).pipe(
+  HttpLayerRouter.serve(routes.pipe(Layer.provide(RecordRoute.layer)), {
+    disableLogger: true,
+    middleware: makeRequestLog()
+  }).pipe(
     Layer.provide(maxBodySize(maxBodyBytesOf(options))),
     Layer.provide(NodeHttpServer.layer(createServer, { port: options.port ?? 5000, host: options.host ?? "127.0.0.1" }))
   )

@@ -3,6 +3,7 @@ import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type { HttpServerResponse } from "@effect/platform/HttpServerResponse"
 import { Clock, Context, Effect, Exit, MetricLabel } from "effect"
+import { routeOf } from "../../http/server/route.js"
 import { httpRequestDuration, httpRequests } from "./metrics.js"
 
 /** The route label of requests no route matched, so scanners cannot grow the label's cardinality. */
@@ -38,8 +39,9 @@ const measured = <E, R>(app: Effect.Effect<HttpServerResponse, E, R>) =>
     const start = clock.unsafeCurrentTimeNanos()
     const record = (status: number) => {
       const end = clock.unsafeCurrentTimeNanos()
-      const route = span?._tag === "Span" ? span.attributes.get("http.route") : undefined
-      const labels = labelsOf(request.method, typeof route === "string" ? route : unmatchedRoute, status)
+      const spanRoute = span?._tag === "Span" ? span.attributes.get("http.route") : undefined
+      const route = routeOf(request) ?? (typeof spanRoute === "string" ? spanRoute : unmatchedRoute)
+      const labels = labelsOf(request.method, route, status)
       httpRequests.unsafeUpdate(1, labels)
       httpRequestDuration.unsafeUpdate(Number(end - start) / 1e9, labels)
     }
@@ -62,7 +64,9 @@ const measured = <E, R>(app: Effect.Effect<HttpServerResponse, E, R>) =>
  * `http_server_request_duration_seconds` for every request, tagged
  * `method`, `route`, `status` and `status_class` (`2xx` … `5xx`, what SLO
  * burn-rate rules count errors by). The route is the pattern the router
- * matched, which it records on the request's span as `http.route`.
+ * matched: as the server records it ({@link routeOf}), else as the router
+ * records it on the request's span (`http.route`), for routes served
+ * some other way.
  *
  * @example
  * ```ts

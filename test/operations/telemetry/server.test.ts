@@ -1,8 +1,8 @@
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer, Tracer } from "effect"
 import { makeBasicLayer } from "../../../layers/Basic.js"
-import { TelemetryRoutes, withTelemetry } from "../../../layers/Telemetry.js"
+import { TelemetryLive, TelemetryRoutes, withTelemetry } from "../../../layers/Telemetry.js"
 import { makeServerLayer } from "../../../src/http/server/Server.js"
 import { datadogConfig } from "../../../src/operations/telemetry/presets/datadog.js"
 import { newRelicConfig } from "../../../src/operations/telemetry/presets/newrelic.js"
@@ -84,6 +84,29 @@ describe("the server with telemetry", () => {
         new Set(["/v1/traces", "/v1/metrics", "/v1/logs"])
       )
       expect(receiver.requests.every((received) => received.headers["api-key"] === "nr-license")).toBe(true)
+    })
+  )
+
+  it.live("exporting no traces, opens no server span per request and still labels requests by route", () =>
+    Effect.gen(function* () {
+      const opened: Array<{ readonly name: string; readonly kind: Tracer.SpanKind }> = []
+      const inProcess = yield* Effect.tracer
+      const recording = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          opened.push({ name, kind })
+          return inProcess.span(name, parent, context, links, startTime, kind, options)
+        },
+        context: inProcess.context
+      })
+      const metrics = yield* serveAndIngest(TelemetryLive).pipe(
+        Effect.withTracer(recording),
+        Effect.provide(env({ OTEL_SERVICE_NAME: "no-endpoint" }))
+      )
+      expect(opened.filter((span) => span.kind === "server")).toEqual([])
+      expect(opened.map((span) => span.name)).toContain("ExperimentTracker.logBatch")
+      expect(metrics.text).toMatch(
+        /^http_server_requests_total\{method="POST",route="\/api\/2\.0\/mlflow\/runs\/log-batch",status="200",status_class="2xx"\} \d+$/m
+      )
     })
   )
 
