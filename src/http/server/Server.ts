@@ -96,6 +96,7 @@ export const makeRoutes = (options: ServerOptions = {}) =>
  */
 export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: Layer.Layer<ROut, E, RIn>) =>
   (options.ui === false ? ApiRoutes : Layer.merge(ApiRoutes, UiRoutes(options.ui ?? defaultUiDirectory()))).pipe(
+    Layer.provide(RecordRoute.layer),
     Layer.provide(identity),
     Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
     Layer.provide(bodyLimit(maxBodyBytesOf(options), isStreamedUpload))
@@ -125,7 +126,8 @@ export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: L
 export const makeServerLayer = (
   options: ServerOptions = {},
   extraRoutes: Layer.Layer<never, never, HttpLayerRouter.HttpRouter> = Layer.empty
-): Layer.Layer<never, ServeError, ServedServices> => serve(options, Layer.merge(makeRoutes(options), extraRoutes))
+): Layer.Layer<never, ServeError, ServedServices> =>
+  serve(options, Layer.merge(makeRoutes(options), extraRoutes.pipe(Layer.provide(RecordRoute.layer))))
 
 /**
  * {@link makeServerLayer} with {@link makeRoutesWith}'s `identity` middleware
@@ -136,13 +138,10 @@ export const makeServerLayerWith = <ROut, E, RIn, E2 = never, R2 = never>(
   options: ServerOptions,
   identity: Layer.Layer<ROut, E, RIn>,
   extraRoutes: Layer.Layer<never, E2, R2> = Layer.empty as Layer.Layer<never, E2, R2>
-) => serve(options, Layer.merge(makeRoutesWith(options, identity), extraRoutes))
+) => serve(options, Layer.merge(makeRoutesWith(options, identity), extraRoutes.pipe(Layer.provide(RecordRoute.layer))))
 
 const serve = <E, R>(options: ServerOptions, routes: Layer.Layer<never, E, R>) =>
-  HttpLayerRouter.serve(routes.pipe(Layer.provide(RecordRoute.layer)), {
-    disableLogger: true,
-    middleware: makeRequestLog()
-  }).pipe(
+  HttpLayerRouter.serve(routes, { disableLogger: true, middleware: makeRequestLog() }).pipe(
     Layer.provide(maxBodySize(maxBodyBytesOf(options))),
     Layer.provide(NodeHttpServer.layer(createServer, { port: options.port ?? 5000, host: options.host ?? "127.0.0.1" }))
   )

@@ -32,7 +32,7 @@ export const layerSpanMetrics: Layer.Layer<never> = Layer.unwrapEffect(
  * Servers built over this layer open no span per HTTP request, for
  * configurations that export no traces: the span would only be timed and
  * dropped, and it cost about 0.1 ms of server CPU per run creation (two
- * requests; 7.5% of throughput in alternated passes). Request metrics still
+ * requests; 7.5–9% of throughput in alternated passes). Request metrics still
  * label requests by route, which the server records itself. {@link layer}
  * without a trace endpoint and {@link layerConfig} without options use it.
  *
