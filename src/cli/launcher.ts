@@ -4,9 +4,10 @@
  * (`effect-mlops.cjs` beside it, built from `bin.ts` by
  * `scripts/build-cli.ts`) through V8's code cache, which Node 20 offers to
  * scripts but not to ES modules (`module.enableCompileCache` came in Node
- * 22). Compiling the 2.5 MB bundle took about a fifth of the server's start;
- * from the cache the functions a command ran last time are deserialized
- * instead (`/readyz` about 200 ms sooner, see bench/http.ts).
+ * 22). Compiling the 2.8 MB bundle and the functions a server runs while
+ * starting took about a third of its start; from the cache they are
+ * deserialized instead (`/readyz` from spawn 0.75–1.15 s instead of
+ * 1.1–1.9 s in bench/http.ts's runs).
  *
  * One cache file per command, Node version, V8 flags and bundle, in
  * `$EFFECT_MLOPS_COMPILE_CACHE` (default: `effect-mlops/compile-cache` in
@@ -88,14 +89,15 @@ const pruneCache = (directory: string): void => {
 
 /** Written whole under a temporary name, then renamed: a concurrent start never reads half a file. */
 const writeCache = (file: string, script: vm.Script): void => {
+  const partial = `${file}.${process.pid}`
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-    const partial = `${file}.${process.pid}`
     fs.writeFileSync(partial, script.createCachedData())
     fs.renameSync(partial, file)
     pruneCache(path.dirname(file))
   } catch {
-    // Read-only, full, or pruned by a concurrent start: the next start compiles again.
+    // Read-only, full, or pruned by a concurrent start: the next start compiles again. Asynchronous, so it never throws.
+    fs.rm(partial, { force: true }, () => {})
   }
 }
 
