@@ -245,6 +245,18 @@ describe("a consumer project", () => {
 describe("the packed executable", () => {
   const bin = () => path.join(consumer, "node_modules", "effect-mlops", "dist", "bin", "effect-mlops.mjs")
 
+  /** The packed server on a fresh data directory in `tmp`, and a GET of one of its paths. */
+  const servePacked = (dataName: string) =>
+    Effect.gen(function* () {
+      const port = yield* freePort
+      yield* spawnServer(path.join(tmp, dataName), port, { executable: bin() })
+      return (route: string) =>
+        Effect.promise(async () => {
+          const response = await fetch(`http://127.0.0.1:${port}${route}`)
+          return { status: response.status, type: response.headers.get("content-type"), text: await response.text() }
+        })
+    })
+
   it("is declared as the package's bin and runs from the install", async () => {
     const manifest = JSON.parse(
       fs.readFileSync(path.join(consumer, "node_modules", "effect-mlops", "package.json"), "utf8")
@@ -322,17 +334,7 @@ describe("the packed executable", () => {
     () =>
       Effect.runPromise(
         Effect.gen(function* () {
-          const port = yield* freePort
-          yield* spawnServer(path.join(tmp, "ui-data"), port, { executable: bin() })
-          const get = (route: string) =>
-            Effect.promise(async () => {
-              const response = await fetch(`http://127.0.0.1:${port}${route}`)
-              return {
-                status: response.status,
-                type: response.headers.get("content-type"),
-                text: await response.text()
-              }
-            })
+          const get = yield* servePacked("ui-data")
           const page = yield* get("/experiments/1")
           expect(page.status).toBe(200)
           expect(page.text).toContain('<div id="app">')
@@ -350,13 +352,11 @@ describe("the packed executable", () => {
     () =>
       Effect.runPromise(
         Effect.gen(function* () {
-          const port = yield* freePort
-          yield* spawnServer(path.join(tmp, "docs-data"), port, { executable: bin() })
-          const response = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/docs`))
-          expect(response.status).toBe(200)
-          const page = yield* Effect.promise(() => response.text())
-          expect(page).toContain("@scalar/api-reference")
-          expect(page).toContain('"openapi":"3.1.0"')
+          const get = yield* servePacked("docs-data")
+          const page = yield* get("/docs")
+          expect(page.status).toBe(200)
+          expect(page.text).toContain("@scalar/api-reference")
+          expect(page.text).toContain('"openapi":"3.1.0"')
         }).pipe(Effect.scoped)
       ),
     timeout
