@@ -85,6 +85,9 @@ export const ApiRoutes = Layer.mergeAll(
   MlflowRoutes
 )
 
+// The matched pattern of each request, for request metrics (see route.ts).
+const withRecordedRoutes = <A, E, R>(routes: Layer.Layer<A, E, R>) => routes.pipe(Layer.provide(RecordRoute.layer))
+
 /** Every route of the server with its global middleware, ready for `HttpLayerRouter.serve`. */
 export const makeRoutes = (options: ServerOptions = {}) =>
   makeRoutesWith(options, options.trustIdentityHeaders === false ? Layer.empty : trustedIdentityHeaders)
@@ -96,7 +99,7 @@ export const makeRoutes = (options: ServerOptions = {}) =>
  */
 export const makeRoutesWith = <ROut, E, RIn>(options: ServerOptions, identity: Layer.Layer<ROut, E, RIn>) =>
   (options.ui === false ? ApiRoutes : Layer.merge(ApiRoutes, UiRoutes(options.ui ?? defaultUiDirectory()))).pipe(
-    Layer.provide(RecordRoute.layer),
+    withRecordedRoutes,
     Layer.provide(identity),
     Layer.provide(hostAllowList(options.allowedHosts ?? [...loopbackHosts, options.host ?? "127.0.0.1"])),
     Layer.provide(bodyLimit(maxBodyBytesOf(options), isStreamedUpload))
@@ -127,7 +130,7 @@ export const makeServerLayer = (
   options: ServerOptions = {},
   extraRoutes: Layer.Layer<never, never, HttpLayerRouter.HttpRouter> = Layer.empty
 ): Layer.Layer<never, ServeError, ServedServices> =>
-  serve(options, Layer.merge(makeRoutes(options), extraRoutes.pipe(Layer.provide(RecordRoute.layer))))
+  serve(options, Layer.merge(makeRoutes(options), withRecordedRoutes(extraRoutes)))
 
 /**
  * {@link makeServerLayer} with {@link makeRoutesWith}'s `identity` middleware
@@ -138,7 +141,7 @@ export const makeServerLayerWith = <ROut, E, RIn, E2 = never, R2 = never>(
   options: ServerOptions,
   identity: Layer.Layer<ROut, E, RIn>,
   extraRoutes: Layer.Layer<never, E2, R2> = Layer.empty as Layer.Layer<never, E2, R2>
-) => serve(options, Layer.merge(makeRoutesWith(options, identity), extraRoutes.pipe(Layer.provide(RecordRoute.layer))))
+) => serve(options, Layer.merge(makeRoutesWith(options, identity), withRecordedRoutes(extraRoutes)))
 
 const serve = <E, R>(options: ServerOptions, routes: Layer.Layer<never, E, R>) =>
   HttpLayerRouter.serve(routes, { disableLogger: true, middleware: makeRequestLog() }).pipe(

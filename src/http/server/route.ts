@@ -11,14 +11,19 @@ import { Context, Effect } from "effect"
  */
 const matched = new WeakMap<object, string>()
 
+const messageOf = (request: HttpServerRequest.HttpServerRequest): object | undefined =>
+  typeof request.source === "object" && request.source !== null ? request.source : undefined
+
 /**
  * The route pattern `request` matched (`/api/2.0/mlflow/runs/get`, never the
  * raw URL), for global middleware, which runs outside the router: request
  * metrics label requests by it. Undefined when no route matched, or when the
  * routes were served without {@link RecordRoute}.
  */
-export const routeOf = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
-  typeof request.source === "object" && request.source !== null ? matched.get(request.source) : undefined
+export const routeOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+  const message = messageOf(request)
+  return message === undefined ? undefined : matched.get(message)
+}
 
 /**
  * Route middleware recording the pattern each request matched for
@@ -34,9 +39,9 @@ export const routeOf = (request: HttpServerRequest.HttpServerRequest): string | 
  */
 export const RecordRoute = HttpLayerRouter.middleware((handler) =>
   Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled>((fiber) => {
-    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-    if (typeof request.source === "object" && request.source !== null) {
-      matched.set(request.source, Context.unsafeGet(fiber.currentContext, HttpRouter.RouteContext).route.path)
+    const message = messageOf(Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest))
+    if (message !== undefined) {
+      matched.set(message, Context.unsafeGet(fiber.currentContext, HttpRouter.RouteContext).route.path)
     }
     return handler
   })
