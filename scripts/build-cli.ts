@@ -10,12 +10,19 @@
  *   `@effect/platform` ships as a 3.4 MB string literal. Kept out of the
  *   bundle, the CLI reads it from this file on the first request for
  *   `/docs`; in the bundle, every process would hold its source in memory.
+ * - `effect-mlops.server.cache`: V8's code cache of one start of the
+ *   server just built, which the launcher loads on a first start (see
+ *   `launcher.ts`). Starting the server is also the build's smoke test: a
+ *   bundle that cannot serve fails the build.
  *
- * Run with `npm run build:cli`.
+ * Run with `npm run build:cli` (and by `npm install` in a clone, through
+ * `prepare`, so `npx effect-mlops` works there).
  */
 import * as esbuild from "esbuild"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
+import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 
@@ -69,4 +76,59 @@ await esbuild.build({
   target: "node20",
   logLevel: "warning"
 })
-fs.chmodSync(path.join(outdir, "effect-mlops.mjs"), 0o755)
+const executable = path.join(outdir, "effect-mlops.mjs")
+fs.chmodSync(executable, 0o755)
+
+/** Resolves once `url`'s `/readyz` answers 200, polling every 10 ms for up to a minute. */
+const untilReady = async (url: string): Promise<void> => {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false
+    )
+    if (ready) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`the built server at ${url} did not become ready`)
+}
+
+/**
+ * Starts the built server on a scratch data directory with a cache
+ * directory of its own, stops it once ready (the launcher writes its cache
+ * at exit), and keeps that cache beside the bundle. Spawned as a user runs
+ * it, through the shebang's flags and without `NODE_OPTIONS`, since V8
+ * rejects a cache made under other flags.
+ */
+const warmServerCache = async (): Promise<void> => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "effect-mlops-build-"))
+  try {
+    const cacheDir = path.join(scratch, "compile-cache")
+    const { NODE_OPTIONS: _, NODE_DISABLE_COMPILE_CACHE: __, ...env } = process.env
+    const child = spawn(executable, ["server", "--data", path.join(scratch, "data"), "--port", "0"], {
+      env: { ...env, EFFECT_MLOPS_COMPILE_CACHE: cacheDir, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = ""
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk
+        const listening = /Listening on (http:\/\/[^\s"]+)/.exec(output)
+        if (listening?.[1] !== undefined) resolve(listening[1])
+      })
+      void exited.then((code) => reject(new Error(`the built server exited (${code}) before listening:\n${output}`)))
+    })
+    await untilReady(url)
+    child.kill("SIGINT")
+    const code = await exited
+    if (code !== 0) throw new Error(`the built server exited with ${code} on SIGINT`)
+    const [written, ...others] = fs.readdirSync(cacheDir)
+    if (written === undefined || others.length > 0) throw new Error(`expected one code cache in ${cacheDir}`)
+    fs.copyFileSync(path.join(cacheDir, written), path.join(outdir, "effect-mlops.server.cache"))
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true })
+  }
+}
+
+await warmServerCache()

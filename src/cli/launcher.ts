@@ -19,6 +19,13 @@
  * that cannot be written, or `NODE_DISABLE_COMPILE_CACHE=1`, only costs the
  * speed.
  *
+ * `server` has one more: the build starts the server it built once and
+ * ships that start's cache beside the bundle (`effect-mlops.server.cache`),
+ * so the first start after a build or an install loads it instead of
+ * compiling. V8 accepts it only from the same V8 version and flags and for
+ * a script of the same length (it checks those itself); from another Node
+ * version it is rejected and the user's own cache is written as above.
+ *
  * The V8 flags keep a long-running server small: requests allocate short-
  * lived objects, and 4 MB semi-spaces plus a capped old space make
  * V8 collect them instead of growing the heap (peak RSS under the ingest
@@ -101,12 +108,18 @@ const writeCache = (file: string, script: vm.Script): void => {
   }
 }
 
+/** The cache `scripts/build-cli.ts` made for `server`, read when the user has none of their own. */
+const shippedCache = (file: string | undefined): Buffer | undefined =>
+  file !== undefined && process.argv[2] === "server"
+    ? readCache(path.join(path.dirname(bundle), "effect-mlops.server.cache"))
+    : undefined
+
 const file = cacheFile()
 // esbuild writes ASCII (it escapes the rest), for which latin1 is the fastest exact decoding.
 const source = fs.readFileSync(bundle, "latin1")
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: bundle,
-  cachedData: readCache(file),
+  cachedData: readCache(file) ?? shippedCache(file),
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
 })
 if (file !== undefined && (script.cachedDataRejected ?? true)) {

@@ -301,6 +301,27 @@ describe("the packed executable", () => {
       expect(kept).toContain("stale-19.bin")
     })
 
+    it(
+      "shipped for the server, is loaded by its first start, which writes none of its own",
+      () =>
+        Effect.runPromise(
+          Effect.gen(function* () {
+            const cacheDir = path.join(tmp, "compile-cache-shipped")
+            const shipped = path.join(path.dirname(bin()), "effect-mlops.server.cache")
+            expect(fs.statSync(shipped).size).toBeGreaterThan(100_000)
+            const server = yield* spawnServer(path.join(tmp, "shipped-cache-data"), yield* freePort, {
+              executable: bin(),
+              env: { EFFECT_MLOPS_COMPILE_CACHE: cacheDir }
+            })
+            server.child.kill("SIGINT")
+            expect(yield* Effect.promise(() => server.exited)).toBe(0)
+            // V8 rejecting it (another V8, other flags, another bundle) would have had the launcher write one.
+            expect(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).toEqual([])
+          }).pipe(Effect.scoped)
+        ),
+      timeout
+    )
+
     it("rejected by V8 (here: corrupt), is replaced while the command still runs", async () => {
       const cacheDir = path.join(tmp, "compile-cache-corrupt")
       expect((await runVersion(cacheDir)).status).toBe(0)
