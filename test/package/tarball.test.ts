@@ -322,6 +322,39 @@ describe("the packed executable", () => {
       timeout
     )
 
+    it(
+      "written by a server that ran past start-up, when V8 turns to optimizing sooner, is loaded by its next start",
+      () =>
+        Effect.runPromise(
+          Effect.gen(function* () {
+            const cacheDir = path.join(tmp, "compile-cache-server")
+            // Other V8 flags than the shipped cache's: V8 rejects that one, so the server writes its own.
+            const env = { EFFECT_MLOPS_COMPILE_CACHE: cacheDir, NODE_OPTIONS: "--stack-trace-limit=20" }
+            const servePastStartUp = (dataName: string) =>
+              Effect.scoped(
+                Effect.gen(function* () {
+                  const server = yield* spawnServer(path.join(tmp, dataName), yield* freePort, {
+                    executable: bin(),
+                    env
+                  })
+                  yield* Effect.sleep("2500 millis")
+                  server.child.kill("SIGINT")
+                  expect(yield* Effect.promise(() => server.exited)).toBe(0)
+                })
+              )
+            yield* servePastStartUp("server-cache-first")
+            const [file = "", ...others] = cacheFiles(cacheDir)
+            expect(others).toEqual([])
+            const written = fs.statSync(file).mtimeMs
+            // Had the cache recorded the flags as changed after start-up, V8 would reject it and it would be rewritten.
+            yield* servePastStartUp("server-cache-next")
+            expect(cacheFiles(cacheDir)).toEqual([file])
+            expect(fs.statSync(file).mtimeMs).toBe(written)
+          })
+        ),
+      timeout
+    )
+
     it("rejected by V8 (here: corrupt), is replaced while the command still runs", async () => {
       const cacheDir = path.join(tmp, "compile-cache-corrupt")
       expect((await runVersion(cacheDir)).status).toBe(0)
