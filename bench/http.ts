@@ -16,8 +16,9 @@
  * - the server's peak RSS under that load, under 150 MB (MLflow: ~740 MB),
  * - `RemoteLayer`: p99 time inside `logMetric` over 100,000 calls, under 1 ms.
  *
- * The load generator sends pre-serialised bodies with `node:http` over
- * keep-alive connections, so it spends far less time per request than the server.
+ * The load generator sends pre-serialised bodies through undici's
+ * `dispatch` over keep-alive connections (`support/loadClient.ts`), so it
+ * spends far less time per request than the server.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
