@@ -18,6 +18,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { ConfigProvider, Effect } from "effect"
 import { runCli } from "../src/cli/main.js"
 import { adminStatements, createAppRole, startPostgres, withDatabase } from "../test/support/embeddedPostgres.js"
+import { untilReady } from "../scripts/untilReady.js"
 import { freePort } from "../test/support/freePort.js"
 import type { Figure } from "./report.js"
 import { closeConnections, ingest, post } from "./support/loadClient.js"
@@ -29,26 +30,13 @@ const requestsOneClient = 50
 /** Requests per client of one slice with four clients. */
 const requestsPerClientOfFour = 25
 
-const waitReady = async (url: string): Promise<void> => {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false
-    )
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${url} did not become ready`)
-}
-
 const start = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, port: number) => {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit"]
   })
   const url = `http://127.0.0.1:${port}`
-  await waitReady(url)
+  await untilReady(url, 100)
   return { url, child }
 }
 

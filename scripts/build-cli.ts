@@ -25,6 +25,7 @@ import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
+import { untilReady } from "./untilReady.js"
 
 const outdir = path.join("dist", "bin")
 const scalarFile = "scalar-api-reference.js"
@@ -79,20 +80,6 @@ await esbuild.build({
 const executable = path.join(outdir, "effect-mlops.mjs")
 fs.chmodSync(executable, 0o755)
 
-/** Resolves once `url`'s `/readyz` answers 200, polling every 10 ms for up to a minute. */
-const untilReady = async (url: string): Promise<void> => {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${url}/readyz`).then(
-      (response) => response.ok,
-      () => false
-    )
-    if (ready) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`the built server at ${url} did not become ready`)
-}
-
 /**
  * Starts the built server on a scratch data directory with a cache
  * directory of its own, stops it once ready (the launcher writes its cache
@@ -119,7 +106,7 @@ const warmServerCache = async (): Promise<void> => {
       })
       void exited.then((code) => reject(new Error(`the built server exited (${code}) before listening:\n${output}`)))
     })
-    await untilReady(url)
+    await untilReady(url, 10)
     child.kill("SIGINT")
     const code = await exited
     if (code !== 0) throw new Error(`the built server exited with ${code} on SIGINT`)
