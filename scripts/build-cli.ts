@@ -15,8 +15,8 @@
  *   `launcher.ts`). Starting the server is also the build's smoke test: a
  *   bundle that cannot serve fails the build.
  *
- * Run with `npm run build:cli` (and by `npm install` in a clone, through
- * `prepare`, so `npx effect-mlops` works there).
+ * Run with `npm run build:cli`; `npm install` in a clone runs it too
+ * (`prepare`), so the executable is there without a full build.
  */
 import * as esbuild from "esbuild"
 import { spawn } from "node:child_process"

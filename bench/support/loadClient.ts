@@ -5,8 +5,9 @@ import { makeBatch } from "../ingest.js"
  * The load generator's client: undici over keep-alive connections, one pool
  * per server. Per sequential run creation (two small requests) its
  * `request` spent 0.17–0.20 ms of CPU here, against 0.25–0.28 ms for
- * `node:http`; `fetch` costs 0.7–1.1 ms per request. In a sequential run the client's time adds
- * to the server's, so the cheapest client measures the server most closely.
+ * `node:http`; `fetch` costs 0.7–1.1 ms per request. In a sequential run
+ * the client's time adds to the server's, so the cheapest client measures
+ * the server most closely.
  */
 const pools = new Map<string, Pool>()
 
