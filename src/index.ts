@@ -7,6 +7,7 @@
 export * from "./core/artifacts/index.js"
 export * from "./core/data/index.js"
 export { CurrentPrincipal, CurrentTenant, Principal, TenantId } from "./core/context.js"
+export { currentMethodSpans, layerWithoutMethodSpans } from "./core/spans.js"
 export { Forbidden, InvalidArgument, InvalidPageToken, LimitExceeded, StoreVersionTooNew } from "./core/errors.js"
 export { Limits } from "./core/limits.js"
 export * from "./core/models/index.js"

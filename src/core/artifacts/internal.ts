@@ -3,6 +3,7 @@ import { Effect, Stream } from "effect"
 import type { ArtifactStoreShape } from "./ArtifactStore.js"
 import { InvalidArtifactPath } from "./errors.js"
 import type { FileEntry } from "./model.js"
+import { method } from "../spans.js"
 
 /** What an implementation provides; the byte helpers are derived from it by `withByteHelpers`. */
 export type ArtifactStoreCore = Omit<ArtifactStoreShape, "putBytes" | "getBytes">
@@ -23,10 +24,10 @@ const concatBytes = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
 
 export const withByteHelpers = (core: ArtifactStoreCore): ArtifactStoreShape => ({
   ...core,
-  putBytes: Effect.fn("ArtifactStore.putBytes")(function* (path: string, data: Uint8Array | string) {
+  putBytes: method("ArtifactStore.putBytes")(function* (path: string, data: Uint8Array | string) {
     return yield* core.put(path, Stream.make(typeof data === "string" ? encoder.encode(data) : data))
   }),
-  getBytes: Effect.fn("ArtifactStore.getBytes")(function* (path: string) {
+  getBytes: method("ArtifactStore.getBytes")(function* (path: string) {
     const chunks = yield* Stream.runCollect(core.get(path))
     return concatBytes(Array.from(chunks))
   })

@@ -8,6 +8,7 @@ import { ArtifactNotFound, ArtifactStorageError } from "./errors.js"
 import { ancestorsOf, byPath, checkPlacement, childPath, consumeHashed, type PathKind } from "./internal.js"
 import { ArtifactInfo, FileEntry, Sha256Hex } from "./model.js"
 import { normalizeArtifactPath, normalizeArtifactPrefix } from "./path.js"
+import { method } from "../spans.js"
 
 /** The metadata file of an artifact, `{ size, sha256 }` as JSON. */
 const ArtifactMeta = Schema.Struct({ size: Schema.NonNegativeInt, sha256: Sha256Hex })
@@ -179,7 +180,7 @@ export const make = (
     const writeChunk = (file: FileSystem.File, artifactPath: string, chunk: Uint8Array) =>
       chunk.length === 0 ? Effect.void : file.writeAll(chunk).pipe(storageFailure(artifactPath, "put"))
 
-    const put = Effect.fn("ArtifactStore.put")(function* <E>(rawPath: string, data: Stream.Stream<Uint8Array, E>) {
+    const put = method("ArtifactStore.put")(function* <E>(rawPath: string, data: Stream.Stream<Uint8Array, E>) {
       return yield* store(rawPath, (file, artifactPath) =>
         consumeHashed(data, (chunk) => writeChunk(file, artifactPath, chunk))
       )
@@ -187,7 +188,7 @@ export const make = (
 
     // The byte helpers go straight to the file: small artifacts read and written often (the audit
     // trail's head checkpoints, a few times a second) skip the stream machinery `put` and `get` need.
-    const putBytes = Effect.fn("ArtifactStore.putBytes")(function* (rawPath: string, data: Uint8Array | string) {
+    const putBytes = method("ArtifactStore.putBytes")(function* (rawPath: string, data: Uint8Array | string) {
       const bytes = typeof data === "string" ? encoder.encode(data) : data
       return yield* store(rawPath, (file, artifactPath) =>
         Effect.as(writeChunk(file, artifactPath, bytes), {
@@ -197,7 +198,7 @@ export const make = (
       )
     })
 
-    const getBytes = Effect.fn("ArtifactStore.getBytes")(function* (rawPath: string) {
+    const getBytes = method("ArtifactStore.getBytes")(function* (rawPath: string) {
       const artifactPath = yield* normalizeArtifactPath(rawPath)
       return yield* fs
         .readFile(dataFile(artifactPath))
@@ -224,7 +225,7 @@ export const make = (
         })
       ).pipe(Stream.withSpan("ArtifactStore.get"))
 
-    const stat = Effect.fn("ArtifactStore.stat")(function* (rawPath: string) {
+    const stat = method("ArtifactStore.stat")(function* (rawPath: string) {
       const artifactPath = yield* normalizeArtifactPath(rawPath)
       if ((yield* kindOf(artifactPath)) !== "file") return yield* new ArtifactNotFound({ path: artifactPath })
       return yield* infoOf(artifactPath)
@@ -248,7 +249,7 @@ export const make = (
         }
       })
 
-    const list = Effect.fn("ArtifactStore.list")(function* (rawPrefix: string) {
+    const list = method("ArtifactStore.list")(function* (rawPrefix: string) {
       const prefix = yield* normalizeArtifactPrefix(rawPrefix)
       if (prefix !== "" && (yield* kindOf(prefix)) !== "dir") return []
       const names = yield* fs.readDirectory(dataFile(prefix)).pipe(
@@ -275,7 +276,7 @@ export const make = (
       }
     })
 
-    const remove = Effect.fn("ArtifactStore.delete")(
+    const remove = method("ArtifactStore.delete")(
       function* (rawPath: string) {
         const artifactPath = yield* normalizeArtifactPath(rawPath)
         if ((yield* kindOf(artifactPath)) === "none") return yield* new ArtifactNotFound({ path: artifactPath })

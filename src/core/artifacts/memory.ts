@@ -4,6 +4,7 @@ import { ArtifactNotFound } from "./errors.js"
 import { byPath, checkPlacement, childPath, consumeHashed, type PathKind, withByteHelpers } from "./internal.js"
 import { ArtifactInfo, FileEntry } from "./model.js"
 import { normalizeArtifactPath, normalizeArtifactPrefix } from "./path.js"
+import { method, methodSpan } from "../spans.js"
 
 interface Stored {
   /** The chunks as they were put, copied. */
@@ -46,7 +47,7 @@ export const make: Effect.Effect<ArtifactStoreShape> = Effect.sync(() => {
       const info = new ArtifactInfo({ path, size, sha256 })
       files.set(path, { chunks, info })
       return info
-    }).pipe(Effect.withSpan("ArtifactStore.put"))
+    }).pipe(methodSpan("ArtifactStore.put"))
 
   const get = (rawPath: string) =>
     Stream.unwrap(
@@ -56,11 +57,11 @@ export const make: Effect.Effect<ArtifactStoreShape> = Effect.sync(() => {
       )
     ).pipe(Stream.withSpan("ArtifactStore.get"))
 
-  const stat = Effect.fn("ArtifactStore.stat")(function* (rawPath: string) {
+  const stat = method("ArtifactStore.stat")(function* (rawPath: string) {
     return (yield* lookup(rawPath)).info
   })
 
-  const list = Effect.fn("ArtifactStore.list")(function* (rawPrefix: string) {
+  const list = method("ArtifactStore.list")(function* (rawPrefix: string) {
     const prefix = yield* normalizeArtifactPrefix(rawPrefix)
     const start = prefix === "" ? "" : `${prefix}/`
     const entries = new Map<string, FileEntry>()
@@ -79,7 +80,7 @@ export const make: Effect.Effect<ArtifactStoreShape> = Effect.sync(() => {
     return Array.from(entries.values()).sort(byPath)
   })
 
-  const remove = Effect.fn("ArtifactStore.delete")(function* (rawPath: string) {
+  const remove = method("ArtifactStore.delete")(function* (rawPath: string) {
     const path = yield* normalizeArtifactPath(rawPath)
     if (files.delete(path)) return
     const under = Array.from(files.keys()).filter((key) => key.startsWith(`${path}/`))

@@ -1,4 +1,4 @@
-import { Effect, Schema } from "effect"
+import { type Effect, Schema } from "effect"
 import type { Forbidden } from "../errors.js"
 import type { RunWriteError } from "../tracking/ExperimentTracker.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
@@ -6,6 +6,7 @@ import { DatasetContextTag, DatasetInput, DatasetRef, type RunId, Tag } from "..
 import { Datasets } from "./Datasets.js"
 import type { DatasetNotFound, DatasetVersionNotFound } from "./errors.js"
 import { type ColumnType, DatasetProfile, DatasetSchema, type DatasetVersion, type VersionKey } from "./model.js"
+import { method } from "../spans.js"
 
 /** MLflow's column types (`mlflow.types.DataType`), so the MLflow UI can show the schema. */
 const mlflowTypes: Record<ColumnType, string> = {
@@ -76,7 +77,7 @@ export const toDatasetInput = (version: DatasetVersion, options: { readonly cont
  * yield* logDatasetInput(run.info.runId, v1, { context: "training" })
  * ```
  */
-export const logDatasetInput = Effect.fn("Datasets.logDatasetInput")(function* (
+export const logDatasetInput = method("Datasets.logDatasetInput")(function* (
   runId: RunId,
   version: VersionKey,
   options: { readonly context?: string } = {}

@@ -33,6 +33,7 @@ import { makeRecordParser, type ParsedRecord, parseRecords } from "./parse.js"
 import { Profiler } from "./profile.js"
 import type { DatasetRepository } from "./repository.js"
 import { issues, summarize } from "./validate.js"
+import { method, methodSpan } from "../spans.js"
 
 const maxNameLength = 250
 const namePattern = /^[\w-][\w.-]*$/
@@ -138,7 +139,7 @@ export type DatasetReads = Omit<DatasetsShape, "register" | "registerMetadata" |
  */
 export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactStoreShape): DatasetReads => {
   const repo = catalog
-  const getVersion = Effect.fn("Datasets.getVersion")(function* (name: string, version: number) {
+  const getVersion = method("Datasets.getVersion")(function* (name: string, version: number) {
     const found = yield* repo.find(name, version)
     if (Option.isSome(found)) return found.value
     if (Option.isNone(yield* repo.latest(name))) return yield* new DatasetNotFound({ name })
@@ -171,19 +172,19 @@ export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactSto
           onRight: (upload) => parseRecords(upload.bytes, upload.format, upload.source)
         })
 
-  const getLatestVersion = Effect.fn("Datasets.getLatestVersion")(function* (name: string) {
+  const getLatestVersion = method("Datasets.getLatestVersion")(function* (name: string) {
     const latest = yield* repo.latest(name)
     if (Option.isNone(latest)) return yield* new DatasetNotFound({ name })
     return latest.value
   })
 
-  const listVersions = Effect.fn("Datasets.listVersions")(function* (name: string) {
+  const listVersions = method("Datasets.listVersions")(function* (name: string) {
     const versions = yield* repo.versions(name)
     if (versions.length === 0) return yield* new DatasetNotFound({ name })
     return versions
   })
 
-  const getLineage = Effect.fn("Datasets.getLineage")(function* (name: string, version: number) {
+  const getLineage = method("Datasets.getLineage")(function* (name: string, version: number) {
     const self = yield* getVersion(name, version)
     const key = (ref: VersionKey) => `${ref.version}@${ref.name}`
     const seen = new Set([key(self)])
@@ -211,7 +212,7 @@ export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactSto
     getVersion,
     getLatestVersion,
     listVersions,
-    listDatasets: () => repo.names.pipe(Effect.withSpan("Datasets.listDatasets")),
+    listDatasets: () => repo.names.pipe(methodSpan("Datasets.listDatasets")),
     records: (source) =>
       openRecords(source).pipe(
         Stream.map((r) => r.record),
@@ -223,10 +224,7 @@ export const makeDatasetReads = (catalog: DatasetCatalog, artifacts: ArtifactSto
       source: DataSource<E>,
       schema: Schema.Schema<A, I>,
       options: { readonly maxIssues?: number } = {}
-    ) =>
-      summarize(openRecords(source), schema, options.maxIssues ?? 100).pipe(
-        Effect.withSpan("Datasets.validateSummary")
-      ),
+    ) => summarize(openRecords(source), schema, options.maxIssues ?? 100).pipe(methodSpan("Datasets.validateSummary")),
     getLineage
   }
 }
@@ -276,7 +274,7 @@ export const makeDerive =
         parents: parents.map((p) => ({ name: p.name, version: p.version })),
         transform: input.transform.describe()
       })
-    }).pipe(Effect.withSpan("Datasets.derive", { attributes: { name: input.name } }))
+    }).pipe(methodSpan("Datasets.derive", { name: input.name }))
 
 const dataSourceOf = (version: VersionKey): DataSource<never> => ({
   _tag: "Version",
@@ -373,9 +371,9 @@ export const makeDatasets = (repo: DatasetRepository, artifacts: ArtifactStoreSh
         parents: derived.parents,
         transform: derived.transform
       })
-    }).pipe(Effect.withSpan("Datasets.register", { attributes: { name: input.name } }))
+    }).pipe(methodSpan("Datasets.register", { name: input.name }))
 
-  const registerMetadata = Effect.fn("Datasets.registerMetadata")(function* (input: RegisterDatasetMetadata) {
+  const registerMetadata = method("Datasets.registerMetadata")(function* (input: RegisterDatasetMetadata) {
     const name = yield* checkDatasetName(input.name)
     if (input.digest === "") return yield* new InvalidArgument({ field: "digest", reason: "must not be empty" })
     const principal = yield* CurrentPrincipal

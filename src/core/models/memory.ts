@@ -41,6 +41,7 @@ import {
   prepareSearch,
   uniquePairs
 } from "./validation.js"
+import { method } from "../spans.js"
 
 interface ModelRecord {
   readonly tenant: string
@@ -122,7 +123,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
       }).pipe(Effect.flatten)
     )
 
-  const createLoggedModel = Effect.fn("LoggedModels.createLoggedModel")(function* (input: CreateLoggedModel) {
+  const createLoggedModel = method("LoggedModels.createLoggedModel")(function* (input: CreateLoggedModel) {
     yield* checkCreateLoggedModel(input)
     const experiment = yield* tracker.getExperiment(input.experimentId)
     if (experiment.lifecycleStage !== "active") {
@@ -154,12 +155,12 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     return toLoggedModel(record)
   })
 
-  const getLoggedModel = Effect.fn("LoggedModels.getLoggedModel")(function* (modelId: LoggedModelId) {
+  const getLoggedModel = method("LoggedModels.getLoggedModel")(function* (modelId: LoggedModelId) {
     const tenant = yield* CurrentTenant
     return toLoggedModel(yield* find(yield* Ref.get(store), tenant, modelId))
   })
 
-  const finalizeLoggedModel = Effect.fn("LoggedModels.finalizeLoggedModel")(function* (
+  const finalizeLoggedModel = method("LoggedModels.finalizeLoggedModel")(function* (
     modelId: LoggedModelId,
     status: LoggedModelStatus,
     statusMessage?: string
@@ -172,11 +173,11 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     return toLoggedModel(record)
   })
 
-  const deleteLoggedModel = Effect.fn("LoggedModels.deleteLoggedModel")(function* (modelId: LoggedModelId) {
+  const deleteLoggedModel = method("LoggedModels.deleteLoggedModel")(function* (modelId: LoggedModelId) {
     yield* update(modelId, (r) => Either.right({ ...r, deleted: true }))
   })
 
-  const searchLoggedModels = Effect.fn("LoggedModels.searchLoggedModels")(function* (query: SearchLoggedModels) {
+  const searchLoggedModels = method("LoggedModels.searchLoggedModels")(function* (query: SearchLoggedModels) {
     const search = yield* prepareSearch(query)
     const tenant = yield* CurrentTenant
     const experiments = new Set<string>(search.experimentIds)
@@ -190,7 +191,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     return pageOf(all, search.page)
   })
 
-  const setLoggedModelTags = Effect.fn("LoggedModels.setLoggedModelTags")(function* (
+  const setLoggedModelTags = method("LoggedModels.setLoggedModelTags")(function* (
     modelId: LoggedModelId,
     tags: ReadonlyArray<{ readonly key: string; readonly value: string }>
   ) {
@@ -202,7 +203,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     })
   })
 
-  const deleteLoggedModelTag = Effect.fn("LoggedModels.deleteLoggedModelTag")(function* (
+  const deleteLoggedModelTag = method("LoggedModels.deleteLoggedModelTag")(function* (
     modelId: LoggedModelId,
     key: string
   ) {
@@ -214,7 +215,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     })
   })
 
-  const logLoggedModelParams = Effect.fn("LoggedModels.logLoggedModelParams")(function* (
+  const logLoggedModelParams = method("LoggedModels.logLoggedModelParams")(function* (
     modelId: LoggedModelId,
     params: ReadonlyArray<{ readonly key: string; readonly value: string }>
   ) {
@@ -228,7 +229,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     )
   })
 
-  const logLoggedModelMetrics = Effect.fn("LoggedModels.logLoggedModelMetrics")(function* (
+  const logLoggedModelMetrics = method("LoggedModels.logLoggedModelMetrics")(function* (
     modelId: LoggedModelId,
     metrics: ReadonlyArray<LoggedModelMetricInput>
   ) {
@@ -251,7 +252,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     yield* update(modelId, (r) => Either.right({ ...r, metrics: [...r.metrics, ...points] }))
   })
 
-  const recordModelVersion = Effect.fn("LoggedModels.recordModelVersion")(function* (
+  const recordModelVersion = method("LoggedModels.recordModelVersion")(function* (
     modelId: LoggedModelId,
     registeredModelName: string,
     version: number
@@ -265,7 +266,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     })
   })
 
-  const logOutputs = Effect.fn("LoggedModels.logOutputs")(function* (
+  const logOutputs = method("LoggedModels.logOutputs")(function* (
     runId: RunId,
     models: ReadonlyArray<LoggedModelOutputInput>
   ) {
@@ -285,7 +286,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
     }).pipe(Effect.flatten)
   })
 
-  const getRunOutputs = Effect.fn("LoggedModels.getRunOutputs")(function* (runId: RunId) {
+  const getRunOutputs = method("LoggedModels.getRunOutputs")(function* (runId: RunId) {
     yield* tracker.getRun(runId)
     const tenant = yield* CurrentTenant
     const state = yield* Ref.get(store)
@@ -295,7 +296,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, ExperimentTracker> = 
       .map((o) => new ModelOutput({ modelId: o.modelId, step: o.step }, { disableValidation: true }))
   })
 
-  const getOutputsOfRuns = Effect.fn("LoggedModels.getOutputsOfRuns")(function* (runIds: ReadonlyArray<RunId>) {
+  const getOutputsOfRuns = method("LoggedModels.getOutputsOfRuns")(function* (runIds: ReadonlyArray<RunId>) {
     const tenant = yield* CurrentTenant
     const state = yield* Ref.get(store)
     return runIds.map(

@@ -45,6 +45,7 @@ import {
   prepareSearch,
   uniquePairs
 } from "./validation.js"
+import { method } from "../spans.js"
 
 // PostgreSQL returns BIGINT columns as strings, SQLite as numbers: every integer goes through Number().
 type DbInt = number | string
@@ -248,7 +249,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
         Effect.map((rows) => new Map(rows.map((row) => [row.key, row.value])))
       )
 
-    const createLoggedModel = Effect.fn("LoggedModels.createLoggedModel")(
+    const createLoggedModel = method("LoggedModels.createLoggedModel")(
       function* (input: CreateLoggedModel) {
         yield* checkCreateLoggedModel(input)
         const params = yield* newParams(new Map(), input.params ?? [])
@@ -284,14 +285,14 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const getLoggedModel = Effect.fn("LoggedModels.getLoggedModel")(
+    const getLoggedModel = method("LoggedModels.getLoggedModel")(
       function* (modelId: LoggedModelId) {
         return yield* load(modelId)
       },
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const finalizeLoggedModel = Effect.fn("LoggedModels.finalizeLoggedModel")(
+    const finalizeLoggedModel = method("LoggedModels.finalizeLoggedModel")(
       function* (modelId: LoggedModelId, status: LoggedModelStatus, statusMessage?: string) {
         yield* checkFinalStatus(status, statusMessage)
         const now = yield* Clock.currentTimeMillis
@@ -308,7 +309,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const deleteLoggedModel = Effect.fn("LoggedModels.deleteLoggedModel")(
+    const deleteLoggedModel = method("LoggedModels.deleteLoggedModel")(
       function* (modelId: LoggedModelId) {
         yield* requireModel(modelId)
         yield* sql`UPDATE logged_models SET lifecycle_stage = 'deleted' WHERE model_id = ${modelId}`
@@ -317,7 +318,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const searchLoggedModels = Effect.fn("LoggedModels.searchLoggedModels")(
+    const searchLoggedModels = method("LoggedModels.searchLoggedModels")(
       function* (query: SearchLoggedModels) {
         const search = yield* prepareSearch(query)
         const tenant = yield* CurrentTenant
@@ -335,7 +336,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const setLoggedModelTags = Effect.fn("LoggedModels.setLoggedModelTags")(
+    const setLoggedModelTags = method("LoggedModels.setLoggedModelTags")(
       function* (modelId: LoggedModelId, tags: ReadonlyArray<{ readonly key: string; readonly value: string }>) {
         yield* check(checkPairs("tags", tags, Limits.maxTagsPerBatch))
         const tenant = yield* CurrentTenant
@@ -346,7 +347,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const deleteLoggedModelTag = Effect.fn("LoggedModels.deleteLoggedModelTag")(
+    const deleteLoggedModelTag = method("LoggedModels.deleteLoggedModelTag")(
       function* (modelId: LoggedModelId, key: string) {
         yield* check(checkKey("key", key))
         yield* requireModel(modelId)
@@ -356,7 +357,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const logLoggedModelParams = Effect.fn("LoggedModels.logLoggedModelParams")(
+    const logLoggedModelParams = method("LoggedModels.logLoggedModelParams")(
       function* (modelId: LoggedModelId, params: ReadonlyArray<{ readonly key: string; readonly value: string }>) {
         yield* check(checkPairs("params", params, Limits.maxParamsPerBatch))
         const tenant = yield* CurrentTenant
@@ -368,7 +369,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const logLoggedModelMetrics = Effect.fn("LoggedModels.logLoggedModelMetrics")(
+    const logLoggedModelMetrics = method("LoggedModels.logLoggedModelMetrics")(
       function* (modelId: LoggedModelId, metrics: ReadonlyArray<LoggedModelMetricInput>) {
         yield* checkMetrics(metrics)
         const tenant = yield* CurrentTenant
@@ -395,7 +396,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const recordModelVersion = Effect.fn("LoggedModels.recordModelVersion")(
+    const recordModelVersion = method("LoggedModels.recordModelVersion")(
       function* (modelId: LoggedModelId, registeredModelName: string, version: number) {
         const tenant = yield* CurrentTenant
         yield* requireModel(modelId)
@@ -409,7 +410,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const logOutputs = Effect.fn("LoggedModels.logOutputs")(
+    const logOutputs = method("LoggedModels.logOutputs")(
       function* (runId: RunId, models: ReadonlyArray<LoggedModelOutputInput>) {
         yield* checkOutputs(models)
         const run = yield* tracker.getRun(runId)
@@ -433,7 +434,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const getRunOutputs = Effect.fn("LoggedModels.getRunOutputs")(
+    const getRunOutputs = method("LoggedModels.getRunOutputs")(
       function* (runId: RunId) {
         yield* tracker.getRun(runId)
         const tenant = yield* CurrentTenant
@@ -447,7 +448,7 @@ export const make: Effect.Effect<LoggedModelsShape, never, SqlClient.SqlClient |
       Effect.catchTags({ SqlError: Effect.die })
     )
 
-    const getOutputsOfRuns = Effect.fn("LoggedModels.getOutputsOfRuns")(
+    const getOutputsOfRuns = method("LoggedModels.getOutputsOfRuns")(
       function* (runIds: ReadonlyArray<RunId>) {
         if (runIds.length === 0) return []
         const tenant = yield* CurrentTenant

@@ -33,6 +33,7 @@ import {
   checkUpdateModelVersion,
   uniqueTags
 } from "./validation.js"
+import { method } from "../spans.js"
 
 interface VersionRecord {
   readonly version: number
@@ -188,9 +189,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     changedAt: number
   ): State => ({ ...state, history: [...state.history, { ...change, changedBy, changedAt }] })
 
-  const createRegisteredModel = Effect.fn("ModelRegistry.createRegisteredModel")(function* (
-    input: CreateRegisteredModel
-  ) {
+  const createRegisteredModel = method("ModelRegistry.createRegisteredModel")(function* (input: CreateRegisteredModel) {
     yield* checkCreateRegisteredModel(input)
     const tenant = yield* CurrentTenant
     const now = yield* Clock.currentTimeMillis
@@ -214,12 +213,12 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     })
   })
 
-  const getRegisteredModel = Effect.fn("ModelRegistry.getRegisteredModel")(function* (name: string) {
+  const getRegisteredModel = method("ModelRegistry.getRegisteredModel")(function* (name: string) {
     const tenant = yield* CurrentTenant
     return yield* read((state) => Either.map(requireModel(state, tenant, name), toRegisteredModel))
   })
 
-  const renameRegisteredModel = Effect.fn("ModelRegistry.renameRegisteredModel")(function* (
+  const renameRegisteredModel = method("ModelRegistry.renameRegisteredModel")(function* (
     name: string,
     newName: string
   ) {
@@ -235,7 +234,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     })
   })
 
-  const updateRegisteredModel = Effect.fn("ModelRegistry.updateRegisteredModel")(function* (
+  const updateRegisteredModel = method("ModelRegistry.updateRegisteredModel")(function* (
     name: string,
     update: { readonly description: string }
   ) {
@@ -248,7 +247,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     })
   })
 
-  const setRegisteredModelTag = Effect.fn("ModelRegistry.setRegisteredModelTag")(function* (
+  const setRegisteredModelTag = method("ModelRegistry.setRegisteredModelTag")(function* (
     name: string,
     key: string,
     value: string
@@ -260,7 +259,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const deleteRegisteredModelTag = Effect.fn("ModelRegistry.deleteRegisteredModelTag")(function* (
+  const deleteRegisteredModelTag = method("ModelRegistry.deleteRegisteredModelTag")(function* (
     name: string,
     key: string
   ) {
@@ -271,7 +270,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const deleteRegisteredModel = Effect.fn("ModelRegistry.deleteRegisteredModel")(function* (name: string) {
+  const deleteRegisteredModel = method("ModelRegistry.deleteRegisteredModel")(function* (name: string) {
     const tenant = yield* CurrentTenant
     yield* updateModel(tenant, name, (model, state) =>
       Either.right([
@@ -285,7 +284,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const searchRegisteredModels = Effect.fn("ModelRegistry.searchRegisteredModels")(function* (
+  const searchRegisteredModels = method("ModelRegistry.searchRegisteredModels")(function* (
     query?: SearchRegisteredModels
   ) {
     const search = yield* prepareModelSearch(query)
@@ -299,7 +298,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     return { items: page.items.map(toRegisteredModel), nextPageToken: page.nextPageToken }
   })
 
-  const createModelVersion = Effect.fn("ModelRegistry.createModelVersion")(function* (input: CreateModelVersion) {
+  const createModelVersion = method("ModelRegistry.createModelVersion")(function* (input: CreateModelVersion) {
     yield* checkCreateModelVersion(input)
     const tenant = yield* CurrentTenant
     yield* read((state) => requireModel(state, tenant, input.name))
@@ -340,7 +339,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
       })
     )
 
-  const getModelVersion = Effect.fn("ModelRegistry.getModelVersion")(function* (
+  const getModelVersion = method("ModelRegistry.getModelVersion")(function* (
     name: string,
     version: ModelVersionNumber
   ) {
@@ -352,7 +351,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const updateModelVersion = Effect.fn("ModelRegistry.updateModelVersion")(function* (
+  const updateModelVersion = method("ModelRegistry.updateModelVersion")(function* (
     name: string,
     version: ModelVersionNumber,
     update: {
@@ -377,7 +376,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     })
   })
 
-  const setModelVersionTag = Effect.fn("ModelRegistry.setModelVersionTag")(function* (
+  const setModelVersionTag = method("ModelRegistry.setModelVersionTag")(function* (
     name: string,
     version: ModelVersionNumber,
     key: string,
@@ -391,7 +390,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     ])
   })
 
-  const deleteModelVersionTag = Effect.fn("ModelRegistry.deleteModelVersionTag")(function* (
+  const deleteModelVersionTag = method("ModelRegistry.deleteModelVersionTag")(function* (
     name: string,
     version: ModelVersionNumber,
     key: string
@@ -404,7 +403,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     ])
   })
 
-  const deleteModelVersion = Effect.fn("ModelRegistry.deleteModelVersion")(function* (
+  const deleteModelVersion = method("ModelRegistry.deleteModelVersion")(function* (
     name: string,
     version: ModelVersionNumber
   ) {
@@ -435,7 +434,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const searchModelVersions = Effect.fn("ModelRegistry.searchModelVersions")(function* (query?: SearchModelVersions) {
+  const searchModelVersions = method("ModelRegistry.searchModelVersions")(function* (query?: SearchModelVersions) {
     const search = yield* prepareVersionSearch(query)
     const tenant = yield* CurrentTenant
     const state = yield* Ref.get(store)
@@ -455,7 +454,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     return { items: page.items.map(([model, v]) => toModelVersion(model, v)), nextPageToken: page.nextPageToken }
   })
 
-  const transitionModelVersionStage = Effect.fn("ModelRegistry.transitionModelVersionStage")(function* (
+  const transitionModelVersionStage = method("ModelRegistry.transitionModelVersionStage")(function* (
     name: string,
     version: ModelVersionNumber,
     stage: Stage,
@@ -481,7 +480,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     })
   })
 
-  const getLatestVersions = Effect.fn("ModelRegistry.getLatestVersions")(function* (
+  const getLatestVersions = method("ModelRegistry.getLatestVersions")(function* (
     name: string,
     stages?: ReadonlyArray<Stage>
   ) {
@@ -501,7 +500,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const setAlias = Effect.fn("ModelRegistry.setAlias")(function* (
+  const setAlias = method("ModelRegistry.setAlias")(function* (
     name: string,
     alias: string,
     version: ModelVersionNumber
@@ -521,7 +520,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const deleteAlias = Effect.fn("ModelRegistry.deleteAlias")(function* (name: string, alias: string) {
+  const deleteAlias = method("ModelRegistry.deleteAlias")(function* (name: string, alias: string) {
     const tenant = yield* CurrentTenant
     const principal = yield* CurrentPrincipal
     const now = yield* Clock.currentTimeMillis
@@ -534,7 +533,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     })
   })
 
-  const getVersionByAlias = Effect.fn("ModelRegistry.getVersionByAlias")(function* (name: string, alias: string) {
+  const getVersionByAlias = method("ModelRegistry.getVersionByAlias")(function* (name: string, alias: string) {
     const tenant = yield* CurrentTenant
     return yield* read((state) =>
       Either.flatMap(requireModel(state, tenant, name), (model) => {
@@ -547,7 +546,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const getAliasHistory = Effect.fn("ModelRegistry.getAliasHistory")(function* (name: string, alias?: string) {
+  const getAliasHistory = method("ModelRegistry.getAliasHistory")(function* (name: string, alias?: string) {
     const tenant = yield* CurrentTenant
     return yield* read((state) =>
       Either.map(requireModel(state, tenant, name), (model) =>
@@ -568,7 +567,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, ExperimentTracker> =
     )
   })
 
-  const getLineage = Effect.fn("ModelRegistry.getLineage")(function* (name: string, version: ModelVersionNumber) {
+  const getLineage = method("ModelRegistry.getLineage")(function* (name: string, version: ModelVersionNumber) {
     const modelVersion = yield* getModelVersion(name, version)
     return yield* resolveLineage(tracker, modelVersion)
   })

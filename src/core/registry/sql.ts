@@ -36,6 +36,7 @@ import {
   checkUpdateModelVersion,
   uniqueTags
 } from "./validation.js"
+import { method } from "../spans.js"
 
 // PostgreSQL returns BIGINT columns as strings, SQLite as numbers.
 const DbInt = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -258,7 +259,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
     const touchModel = (modelId: number, now: number) =>
       sql`UPDATE registered_models SET last_updated_time = ${now} WHERE model_id = ${modelId}`
 
-    const createRegisteredModel = Effect.fn("ModelRegistry.createRegisteredModel")(
+    const createRegisteredModel = method("ModelRegistry.createRegisteredModel")(
       function* (input: CreateRegisteredModel) {
         yield* checkCreateRegisteredModel(input)
         const tenant = yield* CurrentTenant
@@ -283,7 +284,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const getRegisteredModel = Effect.fn("ModelRegistry.getRegisteredModel")(
+    const getRegisteredModel = method("ModelRegistry.getRegisteredModel")(
       function* (name: string) {
         const tenant = yield* CurrentTenant
         return yield* toModel(yield* requireModelRow(tenant, name))
@@ -291,7 +292,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const renameRegisteredModel = Effect.fn("ModelRegistry.renameRegisteredModel")(
+    const renameRegisteredModel = method("ModelRegistry.renameRegisteredModel")(
       function* (name: string, newName: string) {
         yield* check(checkModelName("newName", newName))
         const tenant = yield* CurrentTenant
@@ -307,7 +308,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const updateRegisteredModel = Effect.fn("ModelRegistry.updateRegisteredModel")(
+    const updateRegisteredModel = method("ModelRegistry.updateRegisteredModel")(
       function* (name: string, update: { readonly description: string }) {
         yield* check(checkDescription(update.description))
         const tenant = yield* CurrentTenant
@@ -320,7 +321,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const setRegisteredModelTag = Effect.fn("ModelRegistry.setRegisteredModelTag")(
+    const setRegisteredModelTag = method("ModelRegistry.setRegisteredModelTag")(
       function* (name: string, key: string, value: string) {
         yield* check(checkTag(key, value))
         const tenant = yield* CurrentTenant
@@ -332,7 +333,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const deleteRegisteredModelTag = Effect.fn("ModelRegistry.deleteRegisteredModelTag")(
+    const deleteRegisteredModelTag = method("ModelRegistry.deleteRegisteredModelTag")(
       function* (name: string, key: string) {
         yield* check(checkKey("key", key))
         const tenant = yield* CurrentTenant
@@ -343,7 +344,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const deleteRegisteredModel = Effect.fn("ModelRegistry.deleteRegisteredModel")(
+    const deleteRegisteredModel = method("ModelRegistry.deleteRegisteredModel")(
       function* (name: string) {
         const tenant = yield* CurrentTenant
         const { modelId } = yield* requireModelRow(tenant, name)
@@ -363,7 +364,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const searchRegisteredModels = Effect.fn("ModelRegistry.searchRegisteredModels")(
+    const searchRegisteredModels = method("ModelRegistry.searchRegisteredModels")(
       function* (query?: SearchRegisteredModels) {
         const search = yield* prepareModelSearch(query)
         const tenant = yield* CurrentTenant
@@ -380,7 +381,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const createModelVersion = Effect.fn("ModelRegistry.createModelVersion")(
+    const createModelVersion = method("ModelRegistry.createModelVersion")(
       function* (input: CreateModelVersion) {
         yield* checkCreateModelVersion(input)
         const tenant = yield* CurrentTenant
@@ -418,7 +419,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const getModelVersion = Effect.fn("ModelRegistry.getModelVersion")(
+    const getModelVersion = method("ModelRegistry.getModelVersion")(
       function* (name: string, version: ModelVersionNumber) {
         const tenant = yield* CurrentTenant
         const model = yield* requireModelRow(tenant, name)
@@ -427,7 +428,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const updateModelVersion = Effect.fn("ModelRegistry.updateModelVersion")(
+    const updateModelVersion = method("ModelRegistry.updateModelVersion")(
       function* (
         name: string,
         version: ModelVersionNumber,
@@ -461,7 +462,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const setModelVersionTag = Effect.fn("ModelRegistry.setModelVersionTag")(
+    const setModelVersionTag = method("ModelRegistry.setModelVersionTag")(
       function* (name: string, version: ModelVersionNumber, key: string, value: string) {
         yield* check(checkTag(key, value))
         const tenant = yield* CurrentTenant
@@ -478,7 +479,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const deleteModelVersionTag = Effect.fn("ModelRegistry.deleteModelVersionTag")(
+    const deleteModelVersionTag = method("ModelRegistry.deleteModelVersionTag")(
       function* (name: string, version: ModelVersionNumber, key: string) {
         yield* check(checkKey("key", key))
         const tenant = yield* CurrentTenant
@@ -489,7 +490,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const deleteModelVersion = Effect.fn("ModelRegistry.deleteModelVersion")(
+    const deleteModelVersion = method("ModelRegistry.deleteModelVersion")(
       function* (name: string, version: ModelVersionNumber) {
         const tenant = yield* CurrentTenant
         const now = yield* Clock.currentTimeMillis
@@ -512,7 +513,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const searchModelVersions = Effect.fn("ModelRegistry.searchModelVersions")(
+    const searchModelVersions = method("ModelRegistry.searchModelVersions")(
       function* (query?: SearchModelVersions) {
         const search = yield* prepareVersionSearch(query)
         const tenant = yield* CurrentTenant
@@ -529,7 +530,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const transitionModelVersionStage = Effect.fn("ModelRegistry.transitionModelVersionStage")(
+    const transitionModelVersionStage = method("ModelRegistry.transitionModelVersionStage")(
       function* (
         name: string,
         version: ModelVersionNumber,
@@ -554,7 +555,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const getLatestVersions = Effect.fn("ModelRegistry.getLatestVersions")(
+    const getLatestVersions = method("ModelRegistry.getLatestVersions")(
       function* (name: string, stages?: ReadonlyArray<Stage>) {
         const tenant = yield* CurrentTenant
         const model = yield* requireModelRow(tenant, name)
@@ -574,7 +575,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
         Effect.map(Arr.head)
       )
 
-    const setAlias = Effect.fn("ModelRegistry.setAlias")(
+    const setAlias = method("ModelRegistry.setAlias")(
       function* (name: string, alias: string, version: ModelVersionNumber) {
         yield* check(checkAlias("alias", alias))
         const tenant = yield* CurrentTenant
@@ -601,7 +602,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const deleteAlias = Effect.fn("ModelRegistry.deleteAlias")(
+    const deleteAlias = method("ModelRegistry.deleteAlias")(
       function* (name: string, alias: string) {
         const tenant = yield* CurrentTenant
         const model = yield* requireModelRow(tenant, name)
@@ -616,7 +617,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const getVersionByAlias = Effect.fn("ModelRegistry.getVersionByAlias")(
+    const getVersionByAlias = method("ModelRegistry.getVersionByAlias")(
       function* (name: string, alias: string) {
         const tenant = yield* CurrentTenant
         const model = yield* requireModelRow(tenant, name)
@@ -630,7 +631,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const getAliasHistory = Effect.fn("ModelRegistry.getAliasHistory")(
+    const getAliasHistory = method("ModelRegistry.getAliasHistory")(
       function* (name: string, alias?: string) {
         const tenant = yield* CurrentTenant
         const model = yield* requireModelRow(tenant, name)
@@ -654,7 +655,7 @@ export const make: Effect.Effect<ModelRegistryShape, never, SqlClient.SqlClient 
       Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
     )
 
-    const getLineage = Effect.fn("ModelRegistry.getLineage")(function* (name: string, version: ModelVersionNumber) {
+    const getLineage = method("ModelRegistry.getLineage")(function* (name: string, version: ModelVersionNumber) {
       return yield* resolveLineage(tracker, yield* getModelVersion(name, version))
     })
 

@@ -48,6 +48,7 @@ import {
   validateRunUpdate,
   validateTags
 } from "./validate.js"
+import { method, methodSpan } from "../spans.js"
 
 // Rows and state this store wrote were validated on the way in; validating
 // them again on every read cost most of searchRuns' time (bench/search.ts).
@@ -194,7 +195,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
   }
 
   const shape: ExperimentTrackerShape = {
-    createExperiment: Effect.fn("ExperimentTracker.createExperiment")(function* (input) {
+    createExperiment: method("ExperimentTracker.createExperiment")(function* (input) {
       const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
       if (invalid) return yield* invalid
       const tenant = yield* CurrentTenant
@@ -216,15 +217,15 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
     }),
 
     getExperiment: (experimentId) =>
-      findExperiment(experimentId).pipe(Effect.map(toExperiment), Effect.withSpan("ExperimentTracker.getExperiment")),
+      findExperiment(experimentId).pipe(Effect.map(toExperiment), methodSpan("ExperimentTracker.getExperiment")),
 
-    getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(function* (name) {
+    getExperimentByName: method("ExperimentTracker.getExperimentByName")(function* (name) {
       const found = findByName(yield* CurrentTenant, name)
       if (found === undefined) return yield* new ExperimentNotFound({ experiment: name })
       return toExperiment(found)
     }),
 
-    searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
+    searchExperiments: method("ExperimentTracker.searchExperiments")(function* (query = {}) {
       const plan = yield* planExperimentSearch(query)
       const all = Array.from(experiments.values())
         .map(toExperiment)
@@ -234,7 +235,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       return pageOf(all, plan.page)
     }),
 
-    renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
+    renameExperiment: method("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
       const invalid = validateExperimentName(newName)
       if (invalid) return yield* invalid
       const state = yield* findExperiment(experimentId)
@@ -244,19 +245,19 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       state.lastUpdateTime = yield* Clock.currentTimeMillis
     }),
 
-    setExperimentTag: Effect.fn("ExperimentTracker.setExperimentTag")(function* (experimentId, key, value) {
+    setExperimentTag: method("ExperimentTracker.setExperimentTag")(function* (experimentId, key, value) {
       const invalid = validateKeyValue(key, value)
       if (invalid) return yield* invalid
       const state = yield* findExperiment(experimentId)
       state.tags.set(key, value)
     }),
 
-    deleteExperimentTag: Effect.fn("ExperimentTracker.deleteExperimentTag")(function* (experimentId, key) {
+    deleteExperimentTag: method("ExperimentTracker.deleteExperimentTag")(function* (experimentId, key) {
       const state = yield* findExperiment(experimentId)
       state.tags.delete(key)
     }),
 
-    deleteExperiment: Effect.fn("ExperimentTracker.deleteExperiment")(function* (experimentId) {
+    deleteExperiment: method("ExperimentTracker.deleteExperiment")(function* (experimentId) {
       if (experimentId === DefaultExperimentId) {
         return yield* new InvalidArgument({ field: "experimentId", reason: "the Default experiment cannot be deleted" })
       }
@@ -268,7 +269,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       }
     }),
 
-    restoreExperiment: Effect.fn("ExperimentTracker.restoreExperiment")(function* (experimentId) {
+    restoreExperiment: method("ExperimentTracker.restoreExperiment")(function* (experimentId) {
       const state = yield* findExperiment(experimentId)
       state.lifecycleStage = "active"
       state.lastUpdateTime = yield* Clock.currentTimeMillis
@@ -277,7 +278,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       }
     }),
 
-    createRun: Effect.fn("ExperimentTracker.createRun")(function* (input) {
+    createRun: method("ExperimentTracker.createRun")(function* (input) {
       const invalid = validateNewRun(input)
       if (invalid) return yield* invalid
       const experiment = yield* findExperiment(input.experimentId)
@@ -317,9 +318,9 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       return toRun(run)
     }),
 
-    getRun: (runId) => findRun(runId).pipe(Effect.map(toRun), Effect.withSpan("ExperimentTracker.getRun")),
+    getRun: (runId) => findRun(runId).pipe(Effect.map(toRun), methodSpan("ExperimentTracker.getRun")),
 
-    updateRun: Effect.fn("ExperimentTracker.updateRun")(function* (runId, update) {
+    updateRun: method("ExperimentTracker.updateRun")(function* (runId, update) {
       const invalid = validateRunUpdate(update)
       if (invalid) return yield* invalid
       const run = yield* activeRun(runId)
@@ -337,27 +338,27 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       return run.info
     }),
 
-    deleteRun: Effect.fn("ExperimentTracker.deleteRun")(function* (runId) {
+    deleteRun: method("ExperimentTracker.deleteRun")(function* (runId) {
       setLifecycle(yield* findRun(runId), "deleted")
     }),
 
-    restoreRun: Effect.fn("ExperimentTracker.restoreRun")(function* (runId) {
+    restoreRun: method("ExperimentTracker.restoreRun")(function* (runId) {
       setLifecycle(yield* findRun(runId), "active")
     }),
 
-    logParam: Effect.fn("ExperimentTracker.logParam")(function* (runId, key, value) {
+    logParam: method("ExperimentTracker.logParam")(function* (runId, key, value) {
       const invalid = validateKeyValue(key, value)
       if (invalid) return yield* invalid
       yield* logValidBatch(runId, { metrics: [], params: [{ key, value }], tags: [] })
     }),
 
-    logMetric: Effect.fn("ExperimentTracker.logMetric")(function* (runId, metric) {
+    logMetric: method("ExperimentTracker.logMetric")(function* (runId, metric) {
       const row = yield* validateMetric(metric, yield* Clock.currentTimeMillis)
       // A batch without params cannot conflict.
       applyBatch(yield* activeRun(runId), { metrics: [row], params: [], tags: [] })
     }),
 
-    setTag: Effect.fn("ExperimentTracker.setTag")(function* (runId, key, value) {
+    setTag: method("ExperimentTracker.setTag")(function* (runId, key, value) {
       const invalid = validateKeyValue(key, value)
       if (invalid) return yield* invalid
       const run = yield* activeRun(runId)
@@ -365,17 +366,17 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       if (key === SystemTags.runName) run.info = new RunInfo({ ...run.info, runName: value }, trusted)
     }),
 
-    deleteTag: Effect.fn("ExperimentTracker.deleteTag")(function* (runId, key) {
+    deleteTag: method("ExperimentTracker.deleteTag")(function* (runId, key) {
       const run = yield* activeRun(runId)
       if (!run.tags.delete(key)) return yield* new TagNotFound({ runId, key })
     }),
 
-    logBatch: Effect.fn("ExperimentTracker.logBatch")(function* (runId, batch) {
+    logBatch: method("ExperimentTracker.logBatch")(function* (runId, batch) {
       const valid = yield* validateBatch(batch, yield* Clock.currentTimeMillis)
       yield* logValidBatch(runId, valid, batch.idempotencyKey)
     }),
 
-    logInputs: Effect.fn("ExperimentTracker.logInputs")(function* (runId, datasets) {
+    logInputs: method("ExperimentTracker.logInputs")(function* (runId, datasets) {
       const invalid = validateInputs(datasets)
       if (invalid) return yield* invalid
       const run = yield* activeRun(runId)
@@ -384,7 +385,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       }
     }),
 
-    getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(function* (query) {
+    getMetricHistory: method("ExperimentTracker.getMetricHistory")(function* (query) {
       const run = yield* findRun(query.runId)
       const window = (run.history.get(query.key) ?? [])
         .filter(
@@ -403,7 +404,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       return { items: page.items.map(toMetric), nextPageToken: page.nextPageToken }
     }),
 
-    getExperimentSummaries: Effect.fn("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {
+    getExperimentSummaries: method("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {
       return experimentIds.flatMap((experimentId) => {
         if (!experiments.has(experimentId)) return []
         let runCount = 0
@@ -420,7 +421,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       })
     }),
 
-    getExperimentKeys: Effect.fn("ExperimentTracker.getExperimentKeys")(function* (experimentId) {
+    getExperimentKeys: method("ExperimentTracker.getExperimentKeys")(function* (experimentId) {
       yield* findExperiment(experimentId)
       const metrics = new Set<string>()
       const params = new Set<string>()
@@ -435,7 +436,7 @@ export const make: Effect.Effect<ExperimentTrackerShape> = Effect.sync(() => {
       return new ExperimentKeys({ metrics: sorted(metrics), params: sorted(params), tags: sorted(tags) }, trusted)
     }),
 
-    searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
+    searchRuns: method("ExperimentTracker.searchRuns")(function* (query) {
       const plan = yield* planRunSearch(query)
       const experimentIds = new Set<string>(query.experimentIds)
       const all = Array.from(runs.values())

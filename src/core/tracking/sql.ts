@@ -62,6 +62,7 @@ import {
   validateRunUpdate,
   validateTags
 } from "./validate.js"
+import { method } from "../spans.js"
 
 // Rows and state this store wrote were validated on the way in; validating
 // them again on every read cost most of searchRuns' time (bench/search.ts).
@@ -502,7 +503,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
     )
 
   const shape: ExperimentTrackerShape = {
-    createExperiment: Effect.fn("ExperimentTracker.createExperiment")(function* (input) {
+    createExperiment: method("ExperimentTracker.createExperiment")(function* (input) {
       const invalid = validateExperimentName(input.name) ?? validateTags(input.tags)
       if (invalid) return yield* invalid
       const now = yield* Clock.currentTimeMillis
@@ -541,12 +542,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       return experiment!
     }, Effect.catchTags(die)),
 
-    getExperiment: Effect.fn("ExperimentTracker.getExperiment")(function* (experimentId) {
+    getExperiment: method("ExperimentTracker.getExperiment")(function* (experimentId) {
       const [experiment] = yield* toExperiments([yield* findExperimentRow(experimentId)])
       return experiment!
     }, Effect.catchTags(die)),
 
-    getExperimentByName: Effect.fn("ExperimentTracker.getExperimentByName")(function* (name) {
+    getExperimentByName: method("ExperimentTracker.getExperimentByName")(function* (name) {
       const tenant = yield* CurrentTenant
       const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments
         WHERE tenant_id = ${tenant} AND name = ${name}`
@@ -555,7 +556,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       return experiment!
     }, Effect.catchTags(die)),
 
-    searchExperiments: Effect.fn("ExperimentTracker.searchExperiments")(function* (query = {}) {
+    searchExperiments: method("ExperimentTracker.searchExperiments")(function* (query = {}) {
       const { filter, orderBy, page } = yield* planExperimentSearch(query)
       const rows = yield* sql<ExperimentRow>`SELECT ${experimentColumns} FROM experiments e
           WHERE ${sql.in("e.lifecycle_stage", stagesOf(query.viewType))} AND ${compileExperimentFilter(sql, filter)}
@@ -565,7 +566,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       return { items: yield* toExperiments(found.items), nextPageToken: found.nextPageToken }
     }, Effect.catchTags(die)),
 
-    renameExperiment: Effect.fn("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
+    renameExperiment: method("ExperimentTracker.renameExperiment")(function* (experimentId, newName) {
       const invalid = validateExperimentName(newName)
       if (invalid) return yield* invalid
       const tenant = yield* CurrentTenant
@@ -581,7 +582,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    setExperimentTag: Effect.fn("ExperimentTracker.setExperimentTag")(function* (experimentId, key, value) {
+    setExperimentTag: method("ExperimentTracker.setExperimentTag")(function* (experimentId, key, value) {
       const invalid = validateKeyValue(key, value)
       if (invalid) return yield* invalid
       yield* write(
@@ -592,7 +593,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    deleteExperimentTag: Effect.fn("ExperimentTracker.deleteExperimentTag")(function* (experimentId, key) {
+    deleteExperimentTag: method("ExperimentTracker.deleteExperimentTag")(function* (experimentId, key) {
       yield* write(
         Effect.zipRight(
           findExperimentRow(experimentId),
@@ -601,18 +602,18 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    deleteExperiment: Effect.fn("ExperimentTracker.deleteExperiment")(function* (experimentId) {
+    deleteExperiment: method("ExperimentTracker.deleteExperiment")(function* (experimentId) {
       if (experimentId === DefaultExperimentId) {
         return yield* new InvalidArgument({ field: "experimentId", reason: "the Default experiment cannot be deleted" })
       }
       yield* setExperimentLifecycle(experimentId, "deleted")
     }, Effect.catchTags(die)),
 
-    restoreExperiment: Effect.fn("ExperimentTracker.restoreExperiment")(function* (experimentId) {
+    restoreExperiment: method("ExperimentTracker.restoreExperiment")(function* (experimentId) {
       yield* setExperimentLifecycle(experimentId, "active")
     }, Effect.catchTags(die)),
 
-    createRun: Effect.fn("ExperimentTracker.createRun")(function* (input) {
+    createRun: method("ExperimentTracker.createRun")(function* (input) {
       const invalid = validateNewRun(input)
       if (invalid) return yield* invalid
       const principal = yield* CurrentPrincipal
@@ -682,12 +683,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    getRun: Effect.fn("ExperimentTracker.getRun")(function* (runId) {
+    getRun: method("ExperimentTracker.getRun")(function* (runId) {
       const [run] = yield* toRuns([yield* findRunRow(runId)])
       return run!
     }, Effect.catchTags(die)),
 
-    updateRun: Effect.fn("ExperimentTracker.updateRun")(function* (runId, update) {
+    updateRun: method("ExperimentTracker.updateRun")(function* (runId, update) {
       const invalid = validateRunUpdate(update)
       if (invalid) return yield* invalid
       const row = yield* write(
@@ -709,21 +710,21 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       return toRunInfo(row)
     }, Effect.catchTags(die)),
 
-    deleteRun: Effect.fn("ExperimentTracker.deleteRun")(function* (runId) {
+    deleteRun: method("ExperimentTracker.deleteRun")(function* (runId) {
       yield* setRunLifecycle(runId, "deleted")
     }, Effect.catchTags(die)),
 
-    restoreRun: Effect.fn("ExperimentTracker.restoreRun")(function* (runId) {
+    restoreRun: method("ExperimentTracker.restoreRun")(function* (runId) {
       yield* setRunLifecycle(runId, "active")
     }, Effect.catchTags(die)),
 
-    logParam: Effect.fn("ExperimentTracker.logParam")(function* (runId, key, value) {
+    logParam: method("ExperimentTracker.logParam")(function* (runId, key, value) {
       const invalid = validateKeyValue(key, value)
       if (invalid) return yield* invalid
       yield* logValidBatch(runId, { metrics: [], params: [{ key, value }], tags: [] }, undefined)
     }, Effect.catchTags(die)),
 
-    logMetric: Effect.fn("ExperimentTracker.logMetric")(
+    logMetric: method("ExperimentTracker.logMetric")(
       function* (runId, metric) {
         const row = yield* validateMetric(metric, yield* Clock.currentTimeMillis)
         yield* write(Effect.zipRight(activeRunRow(runId), applyBatch(runId, { metrics: [row], params: [], tags: [] })))
@@ -732,7 +733,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       Effect.catchTags({ ...die, ParamAlreadyLogged: Effect.die })
     ),
 
-    setTag: Effect.fn("ExperimentTracker.setTag")(function* (runId, key, value) {
+    setTag: method("ExperimentTracker.setTag")(function* (runId, key, value) {
       const invalid = validateKeyValue(key, value)
       if (invalid) return yield* invalid
       yield* write(
@@ -744,7 +745,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    deleteTag: Effect.fn("ExperimentTracker.deleteTag")(function* (runId, key) {
+    deleteTag: method("ExperimentTracker.deleteTag")(function* (runId, key) {
       yield* write(
         Effect.gen(function* () {
           yield* activeRunRow(runId)
@@ -755,12 +756,12 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    logBatch: Effect.fn("ExperimentTracker.logBatch")(function* (runId, batch) {
+    logBatch: method("ExperimentTracker.logBatch")(function* (runId, batch) {
       const valid = yield* validateBatch(batch, yield* Clock.currentTimeMillis)
       yield* logValidBatch(runId, valid, batch.idempotencyKey)
     }, Effect.catchTags(die)),
 
-    logInputs: Effect.fn("ExperimentTracker.logInputs")(function* (runId, datasets) {
+    logInputs: method("ExperimentTracker.logInputs")(function* (runId, datasets) {
       const invalid = validateInputs(datasets)
       if (invalid) return yield* invalid
       yield* write(
@@ -797,7 +798,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       )
     }, Effect.catchTags(die)),
 
-    getMetricHistory: Effect.fn("ExperimentTracker.getMetricHistory")(function* (query) {
+    getMetricHistory: method("ExperimentTracker.getMetricHistory")(function* (query) {
       yield* findRunRow(query.runId)
       const plan = yield* planHistory(query)
       if (plan._tag === "Downsample") {
@@ -807,7 +808,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       return { items: page.items.map(toTrustedMetric), nextPageToken: page.nextPageToken }
     }, Effect.catchTags(die)),
 
-    getExperimentSummaries: Effect.fn("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {
+    getExperimentSummaries: method("ExperimentTracker.getExperimentSummaries")(function* (experimentIds) {
       if (experimentIds.length === 0) return []
       const ids = experimentIds.map(Number)
       const rows = yield* sql<SummaryRow>`SELECT e.experiment_id,
@@ -836,7 +837,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       })
     }, Effect.catchTags(die)),
 
-    getExperimentKeys: Effect.fn("ExperimentTracker.getExperimentKeys")(function* (experimentId) {
+    getExperimentKeys: method("ExperimentTracker.getExperimentKeys")(function* (experimentId) {
       yield* findExperimentRow(experimentId)
       const id = Number(experimentId)
       const keysOf = (table: "latest_metrics" | "params" | "tags") =>
@@ -851,7 +852,7 @@ export const make: Effect.Effect<ExperimentTrackerShape, never, SqlClient.SqlCli
       return new ExperimentKeys({ metrics, params, tags }, trusted)
     }, Effect.catchTags(die)),
 
-    searchRuns: Effect.fn("ExperimentTracker.searchRuns")(function* (query) {
+    searchRuns: method("ExperimentTracker.searchRuns")(function* (query) {
       const { filter, orderBy, page } = yield* planRunSearch(query)
       if (query.experimentIds.length === 0) return { items: [], nextPageToken: null }
       const rows = yield* sql<RunRow>`SELECT r.* FROM runs r

@@ -8,6 +8,7 @@ import { type Config, type ConfigError, Effect, Layer, Option, Redacted } from "
 import { constTrue } from "effect/Function"
 import { type TelemetryOptions, telemetryFromEnv } from "./config.js"
 import { layerMetricsTemporality } from "./temporality.js"
+import { layerWithoutMethodSpans } from "../../core/spans.js"
 import { instrumentTracer } from "./tracer.js"
 
 /**
@@ -33,8 +34,8 @@ export const layerSpanMetrics: Layer.Layer<never> = Layer.unwrapEffect(
  * configurations that export no traces: the span would only be timed and
  * dropped, and it cost about 0.1 ms of server CPU per run creation (two
  * requests; 7.5–9% of throughput in alternated passes). Request metrics still
- * label requests by route, which the server records itself. {@link layer}
- * without a trace endpoint and {@link layerConfig} without options use it.
+ * label requests by route, which the server records itself. Part of
+ * {@link layerWithoutSpans}.
  *
  * @example
  * ```ts
@@ -48,6 +49,25 @@ export const layerWithoutServerSpans: Layer.Layer<never> = Layer.locallyScoped(
   HttpMiddleware.currentTracerDisabledWhen,
   constTrue
 )
+
+/**
+ * For configurations that export no traces: no span per HTTP request
+ * ({@link layerWithoutServerSpans}) and none per core service method
+ * (`layerWithoutMethodSpans`), as they would only be opened, timed and
+ * dropped. SQL statements still open theirs, which feed
+ * `mlops_db_query_duration_seconds` ({@link layerSpanMetrics}).
+ * {@link layer} without a trace endpoint and {@link layerConfig} without
+ * options use it.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { layerSpanMetrics, layerWithoutSpans } from "effect-mlops/telemetry"
+ *
+ * const InProcessOnly = Layer.merge(layerSpanMetrics, layerWithoutSpans)
+ * ```
+ */
+export const layerWithoutSpans: Layer.Layer<never> = Layer.merge(layerWithoutServerSpans, layerWithoutMethodSpans)
 
 /**
  * Exports traces, metrics and logs over OTLP/HTTP (protobuf) as `options`
@@ -82,7 +102,7 @@ export const layer = (options: TelemetryOptions): Layer.Layer<never> => {
   const { logs, metrics, traces } = options.endpoints
   const tracer =
     traces === undefined
-      ? Layer.merge(layerSpanMetrics, layerWithoutServerSpans)
+      ? Layer.merge(layerSpanMetrics, layerWithoutSpans)
       : Layer.unwrapScoped(
           Effect.gen(function* () {
             const inProcess = yield* Effect.tracer
@@ -114,7 +134,7 @@ export const layer = (options: TelemetryOptions): Layer.Layer<never> => {
 /**
  * {@link layer} with options read from `config` when the layer is built, so
  * a bad setting fails at startup; `None` exports nothing (and turns HTTP
- * server spans off, {@link layerWithoutServerSpans}).
+ * server and method spans off, {@link layerWithoutSpans}).
  *
  * @example
  * ```ts
@@ -129,7 +149,7 @@ export const layerConfig = (
   Layer.unwrapEffect(
     Effect.map(config, (options) =>
       Option.isOption(options)
-        ? Option.match(options, { onNone: () => layerWithoutServerSpans, onSome: layer })
+        ? Option.match(options, { onNone: () => layerWithoutSpans, onSome: layer })
         : layer(options)
     )
   )
@@ -138,7 +158,7 @@ export const layerConfig = (
  * {@link layer} configured by the standard `OTEL_*` environment variables
  * ({@link telemetryFromEnv}); with no OTLP endpoint set, or
  * `OTEL_SDK_DISABLED=true`, it exports nothing and only turns HTTP server
- * spans off ({@link layerWithoutServerSpans}).
+ * and method spans off ({@link layerWithoutSpans}).
  *
  * @example
  * ```ts

@@ -11,6 +11,13 @@ export { type DatadogOptions, datadogAgentOtlpPort, datadogConfig, datadogIntake
 export { type NewRelicOptions, type NewRelicRegion, newRelicConfig, newRelicEndpoint } from "./presets/newrelic.js"
 export { PrometheusRoutes, prometheusContentType } from "./prometheus.js"
 export { layerMetricsTemporality, makeDeltaConverter } from "./temporality.js"
-export { layer, layerConfig, layerFromEnv, layerSpanMetrics, layerWithoutServerSpans } from "./Telemetry.js"
+export {
+  layer,
+  layerConfig,
+  layerFromEnv,
+  layerSpanMetrics,
+  layerWithoutServerSpans,
+  layerWithoutSpans
+} from "./Telemetry.js"
 export { instrumentTracer } from "./tracer.js"
 export { layerInstrumentedTracker, SpanAttribute } from "./tracker.js"

@@ -1,5 +1,6 @@
-import { Duration, Effect, Layer, Metric } from "effect"
+import { Context, Duration, Effect, Layer, Metric } from "effect"
 import { CurrentTenant } from "../../core/context.js"
+import { currentMethodSpans } from "../../core/spans.js"
 import { ExperimentTracker, type ExperimentTrackerShape } from "../../core/tracking/ExperimentTracker.js"
 import type { ExperimentId, RunId } from "../../core/tracking/model.js"
 import { ingestBatches, ingestPoints, searchDuration } from "./metrics.js"
@@ -14,10 +15,18 @@ export const SpanAttribute = {
 
 /**
  * `effect` with the tenant and `ids` on every span it opens (the core's
- * `ExperimentTracker.<method>` span and its SQL spans).
+ * `ExperimentTracker.<method>` span and its SQL spans). With method spans
+ * off, nothing is annotated: the annotations cost a fiber-ref scope per call.
  */
 const withIds = <A, E>(effect: Effect.Effect<A, E>, ids: Record<string, unknown>): Effect.Effect<A, E> =>
-  Effect.flatMap(CurrentTenant, (tenant) => Effect.annotateSpans(effect, { [SpanAttribute.tenant]: tenant, ...ids }))
+  Effect.withFiberRuntime((fiber) =>
+    fiber.getFiberRef(currentMethodSpans)
+      ? Effect.annotateSpans(effect, {
+          [SpanAttribute.tenant]: Context.get(fiber.currentContext, CurrentTenant),
+          ...ids
+        })
+      : effect
+  )
 
 const onRun =
   <Rest extends ReadonlyArray<unknown>, A, E>(method: (runId: RunId, ...rest: Rest) => Effect.Effect<A, E>) =>
