@@ -18,7 +18,9 @@
  *
  * The load generator sends pre-serialised bodies through undici's
  * `dispatch` over keep-alive connections (`support/loadClient.ts`), so it
- * spends far less time per request than the server.
+ * spends far less time per request than the server. Run creation's, whose
+ * time adds to the server's in a sequential run, runs in a process of its
+ * own (`support/creationClient.ts`), for the bare floor and our server alike.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -30,6 +32,14 @@ import { type ExperimentId, ExperimentTracker, type ExperimentTrackerShape } fro
 import { freePort } from "../test/support/freePort.js"
 import { builtExecutable, spawnServer } from "../test/support/serverProcess.js"
 import { makeBatch } from "./ingest.js"
+import {
+  type CreationRates,
+  creationRates,
+  firstBatch,
+  httpCreationRates,
+  runsCreated,
+  steadyPasses
+} from "./support/creation.js"
 import { closeConnections, ingest, post } from "./support/loadClient.js"
 import type { Figure } from "./report.js"
 import { iterations, queries, seed } from "./search.js"
@@ -38,10 +48,6 @@ import { percentile, round } from "./stats.js"
 const mlflowLogBatchRate = 5_200
 const requestsOneClient = 400
 const requestsPerClientOfFour = 150
-const runsCreated = 500
-const steadyWarmUp = 3_500
-/** Passes of `runsCreated` timed at steady state; their median is the figure. */
-const steadyPasses = 3
 const remoteCalls = 100_000
 /** 1000-point batches sent before ingest is timed, in-process and over HTTP alike. */
 const ingestWarmUp = 50
@@ -101,45 +107,6 @@ const inProcessRate = (dataPath: string): Promise<number> =>
     })
   )
 
-/** Run creation rates right after start and once the JIT has settled (runs per second). */
-interface CreationRates {
-  readonly cold: number
-  readonly steady: number
-}
-
-/**
- * Times `runsCreated` sequential run creations after a warm-up of 50 (a
- * server just started), then, after `steadyWarmUp` more, when a
- * long-running server's hot paths are optimised, `steadyPasses` times and
- * takes the median, as this VM's speed drifts from minute to minute.
- * Measured here in passes of 500, our server's rate still rose for about
- * the first 3,500 runs (the bare server's for about 1,500).
- */
-const creationRates = <E, R>(createOne: (i: number) => Effect.Effect<void, E, R>) =>
-  Effect.gen(function* () {
-    let next = 0
-    const pass = (runs: number) =>
-      Effect.gen(function* () {
-        const started = performance.now()
-        for (let n = 0; n < runs; n++) yield* createOne(next++)
-        return runs / ((performance.now() - started) / 1000)
-      })
-    yield* pass(50)
-    const cold = yield* pass(runsCreated)
-    yield* pass(steadyWarmUp)
-    const steadyRates: Array<number> = []
-    for (let p = 0; p < steadyPasses; p++) steadyRates.push(yield* pass(runsCreated))
-    const steady = percentile(steadyRates, 50)
-    return { cold, steady } satisfies CreationRates
-  })
-
-/** What one run creation logs after `runs/create`: one metric, one param and one tag. */
-const firstBatch = {
-  metrics: [{ key: "loss", value: 0.5, timestamp: Date.now(), step: 0 }],
-  params: [{ key: "lr", value: "0.01" }],
-  tags: [{ key: "team", value: "bench" }]
-}
-
 /**
  * The core alone doing what one HTTP run creation asks (`createRun`, then
  * `logBatch` of {@link firstBatch}) on BasicLayer: the ceiling of the HTTP
@@ -153,18 +120,6 @@ const inProcessCreationRates = (dataPath: string): Promise<CreationRates> =>
       )
     )
   )
-
-const createRun = async (base: string, experimentId: string, i: number): Promise<void> => {
-  const { run } = (await post(
-    `${base}/api/2.0/mlflow/runs/create`,
-    JSON.stringify({ experiment_id: experimentId, run_name: `created-${i}`, start_time: Date.now() })
-  )) as { run: { info: { run_id: string } } }
-  await post(`${base}/api/2.0/mlflow/runs/log-batch`, JSON.stringify({ run_id: run.info.run_id, ...firstBatch }))
-}
-
-/** {@link creationRates} of sequential `runs/create` + `log-batch` requests against the server at `base`. */
-const httpCreationRates = (base: string, experimentId: string) =>
-  creationRates((i) => Effect.promise(() => createRun(base, experimentId, i)))
 
 const searchFigures = async (base: string, experimentId: string): Promise<Array<Figure>> => {
   const figures: Array<Figure> = []
