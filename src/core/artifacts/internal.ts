@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto"
 import { Effect, Stream } from "effect"
+import { method } from "../spans.js"
 import type { ArtifactStoreShape } from "./ArtifactStore.js"
 import { InvalidArtifactPath } from "./errors.js"
 import type { FileEntry } from "./model.js"
-import { method } from "../spans.js"
 
 /** What an implementation provides; the byte helpers are derived from it by `withByteHelpers`. */
 export type ArtifactStoreCore = Omit<ArtifactStoreShape, "putBytes" | "getBytes">

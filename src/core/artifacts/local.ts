@@ -3,12 +3,12 @@ import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { createHash, randomUUID } from "node:crypto"
 import { Array as Arr, Effect, Option, type ParseResult, Schema, type Scope, Stream } from "effect"
+import { method } from "../spans.js"
 import type { ArtifactStoreShape } from "./ArtifactStore.js"
 import { ArtifactNotFound, ArtifactStorageError } from "./errors.js"
 import { ancestorsOf, byPath, checkPlacement, childPath, consumeHashed, type PathKind } from "./internal.js"
 import { ArtifactInfo, FileEntry, Sha256Hex } from "./model.js"
 import { normalizeArtifactPath, normalizeArtifactPrefix } from "./path.js"
-import { method } from "../spans.js"
 
 /** The metadata file of an artifact, `{ size, sha256 }` as JSON. */
 const ArtifactMeta = Schema.Struct({ size: Schema.NonNegativeInt, sha256: Sha256Hex })

@@ -1,10 +1,10 @@
 import { Effect, Stream } from "effect"
+import { method, methodSpan } from "../spans.js"
 import type { ArtifactStoreShape } from "./ArtifactStore.js"
 import { ArtifactNotFound } from "./errors.js"
 import { byPath, checkPlacement, childPath, consumeHashed, type PathKind, withByteHelpers } from "./internal.js"
 import { ArtifactInfo, FileEntry } from "./model.js"
 import { normalizeArtifactPath, normalizeArtifactPrefix } from "./path.js"
-import { method, methodSpan } from "../spans.js"
 
 interface Stored {
   /** The chunks as they were put, copied. */

@@ -1,12 +1,12 @@
 import { type Effect, Schema } from "effect"
 import type { Forbidden } from "../errors.js"
+import { method } from "../spans.js"
 import type { RunWriteError } from "../tracking/ExperimentTracker.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import { DatasetContextTag, DatasetInput, DatasetRef, type RunId, Tag } from "../tracking/model.js"
 import { Datasets } from "./Datasets.js"
 import type { DatasetNotFound, DatasetVersionNotFound } from "./errors.js"
 import { type ColumnType, DatasetProfile, DatasetSchema, type DatasetVersion, type VersionKey } from "./model.js"
-import { method } from "../spans.js"
 
 /** MLflow's column types (`mlflow.types.DataType`), so the MLflow UI can show the schema. */
 const mlflowTypes: Record<ColumnType, string> = {

@@ -5,6 +5,7 @@ import type { ArtifactStoreShape } from "../artifacts/ArtifactStore.js"
 import { CurrentPrincipal, CurrentTenant, type TenantId } from "../context.js"
 import { type Forbidden, InvalidArgument, type LimitExceeded } from "../errors.js"
 import { checkName } from "../limits.js"
+import { method, methodSpan } from "../spans.js"
 import type { DatasetsShape, ReadError } from "./Datasets.js"
 import type { TransformError } from "./transforms.js"
 import { encodeRecords } from "./encode.js"
@@ -33,7 +34,6 @@ import { makeRecordParser, type ParsedRecord, parseRecords } from "./parse.js"
 import { Profiler } from "./profile.js"
 import type { DatasetRepository } from "./repository.js"
 import { issues, summarize } from "./validate.js"
-import { method, methodSpan } from "../spans.js"
 
 const maxNameLength = 250
 const namePattern = /^[\w-][\w.-]*$/

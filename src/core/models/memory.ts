@@ -2,6 +2,7 @@ import { Clock, Effect, Either, Ref } from "effect"
 import { CurrentTenant } from "../context.js"
 import { checkKey, checkValue, Limits } from "../limits.js"
 import { pageOf } from "../paging.js"
+import { method } from "../spans.js"
 import { ExperimentNotActive, RunNotActive } from "../tracking/errors.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import type { ExperimentId, RunId } from "../tracking/model.js"
@@ -41,7 +42,6 @@ import {
   prepareSearch,
   uniquePairs
 } from "./validation.js"
-import { method } from "../spans.js"
 
 interface ModelRecord {
   readonly tenant: string

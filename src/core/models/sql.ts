@@ -7,6 +7,7 @@ import { CurrentTenant } from "../context.js"
 import { checkKey, checkValue, Limits } from "../limits.js"
 import { pageFromRows } from "../paging.js"
 import { compareList, compareNumber, compareText, numberParameter, textOrder } from "../search/sql.js"
+import { method } from "../spans.js"
 import { ExperimentNotActive, RunNotActive } from "../tracking/errors.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import { ExperimentId, RunId } from "../tracking/model.js"
@@ -45,7 +46,6 @@ import {
   prepareSearch,
   uniquePairs
 } from "./validation.js"
-import { method } from "../spans.js"
 
 // PostgreSQL returns BIGINT columns as strings, SQLite as numbers: every integer goes through Number().
 type DbInt = number | string

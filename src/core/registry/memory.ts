@@ -3,6 +3,7 @@ import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { checkAlias, checkKey } from "../limits.js"
 import { pageOf } from "../paging.js"
 import { compareCodePoints } from "../search/memory.js"
+import { method } from "../spans.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import type { RunId } from "../tracking/model.js"
 import { AliasNotFound, ModelVersionNotFound, RegisteredModelAlreadyExists, RegisteredModelNotFound } from "./errors.js"
@@ -33,7 +34,6 @@ import {
   checkUpdateModelVersion,
   uniqueTags
 } from "./validation.js"
-import { method } from "../spans.js"
 
 interface VersionRecord {
   readonly version: number

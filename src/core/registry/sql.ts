@@ -5,6 +5,7 @@ import { CurrentPrincipal, CurrentTenant, type TenantId } from "../context.js"
 import { checkAlias, checkKey } from "../limits.js"
 import { pageFromRows } from "../paging.js"
 import { compareList, compareNumber, compareText, textOrder } from "../search/sql.js"
+import { method } from "../spans.js"
 import { ExperimentTracker } from "../tracking/ExperimentTracker.js"
 import { RunId } from "../tracking/model.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
@@ -36,7 +37,6 @@ import {
   checkUpdateModelVersion,
   uniqueTags
 } from "./validation.js"
-import { method } from "../spans.js"
 
 // PostgreSQL returns BIGINT columns as strings, SQLite as numbers.
 const DbInt = Schema.Union(Schema.Number, Schema.NumberFromString)

@@ -2,6 +2,7 @@ import { Clock, Effect } from "effect"
 import { CurrentPrincipal, CurrentTenant } from "../context.js"
 import { InvalidArgument } from "../errors.js"
 import { pageOf } from "../paging.js"
+import { method, methodSpan } from "../spans.js"
 import {
   ExperimentAlreadyExists,
   ExperimentNotActive,
@@ -48,7 +49,6 @@ import {
   validateRunUpdate,
   validateTags
 } from "./validate.js"
-import { method, methodSpan } from "../spans.js"
 
 // Rows and state this store wrote were validated on the way in; validating
 // them again on every read cost most of searchRuns' time (bench/search.ts).

@@ -5,6 +5,7 @@ import { InvalidArgument } from "../errors.js"
 import { pageFromRows, pageOf } from "../paging.js"
 import { makeDirectStatements } from "../../storage/direct.js"
 import { withWriteTransaction } from "../../storage/transaction.js"
+import { method } from "../spans.js"
 import { lttb } from "./downsample.js"
 import { makeHistoryReads } from "./sqlHistory.js"
 import { makeIngest } from "./sqlIngest.js"
@@ -62,7 +63,6 @@ import {
   validateRunUpdate,
   validateTags
 } from "./validate.js"
-import { method } from "../spans.js"
 
 // Rows and state this store wrote were validated on the way in; validating
 // them again on every read cost most of searchRuns' time (bench/search.ts).

@@ -6,9 +6,9 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import { type Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
 import { constTrue } from "effect/Function"
+import { layerWithoutMethodSpans } from "../../core/spans.js"
 import { type TelemetryOptions, telemetryFromEnv } from "./config.js"
 import { layerMetricsTemporality } from "./temporality.js"
-import { layerWithoutMethodSpans } from "../../core/spans.js"
 import { instrumentTracer } from "./tracer.js"
 
 /**
