@@ -17,7 +17,7 @@ export const currentMethodSpans: FiberRef.FiberRef<boolean> = globalValue(
  * Turns the core services' method spans off for everything built over it,
  * for configurations where no tracer reads them: a span would only be
  * opened, timed and dropped. With the instrumented tracker's attributes,
- * that was about 8% of HTTP run creation's throughput (61 of the ~430
+ * that was 3–8% of HTTP run creation's throughput (61 of the ~430
  * Effect operations of a `runs/create` request).
  *
  * @example
