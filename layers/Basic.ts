@@ -36,6 +36,8 @@ export interface BasicLayerOptions {
   readonly dataPath: string
   /** SQLite durability: `NORMAL` (default; safe in WAL mode) or `FULL` (fsync on every commit). */
   readonly synchronous?: "NORMAL" | "FULL"
+  /** Where WAL checkpoints run: `background` (default, a worker thread) or `inline` (see {@link makeSqliteLayer}). */
+  readonly checkpoint?: "background" | "inline"
   /**
    * How log lines look: `pretty` (default, for a terminal), `logfmt` or
    * `json` (one line per record, for a server's log collector).
@@ -75,7 +77,8 @@ export const makeBasicLayer = (
   const dataPath = path.resolve(options.dataPath)
   const Sql = makeSqliteLayer({
     filename: path.join(dataPath, "mlops.db"),
-    ...(options.synchronous ? { synchronous: options.synchronous } : {})
+    ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+    ...(options.checkpoint ? { checkpoint: options.checkpoint } : {})
   })
   const Tracker = ExperimentTracker.layer.pipe(Layer.provide(Sql))
   const Registry = ModelRegistry.layer.pipe(Layer.provide(Tracker), Layer.provide(Sql))

@@ -8,6 +8,7 @@ import { Effect, Layer, Schedule, String as Str } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import type { StoreVersionTooNew } from "../src/core/errors.js"
 import { migrate } from "../src/storage/migrate.js"
+import { backgroundWalCheckpoints } from "./walCheckpoints.js"
 
 /** Why a SQL store could not be opened. */
 export type SqlStoreError = StoreVersionTooNew | SqlError | MigrationError | ConfigError
@@ -16,8 +17,10 @@ export type SqlStoreError = StoreVersionTooNew | SqlError | MigrationError | Con
  * An SQLite store in one file, migrated and ready: WAL (set by the client),
  * a 30 s busy timeout so several processes can share the file, and
  * `synchronous = NORMAL`, which in WAL mode never corrupts the database and
- * loses at most the last transactions on power loss, and a WAL checkpoint
- * every 4,000 pages.
+ * loses at most the last transactions on power loss. WAL checkpoints run on
+ * a worker thread once 4,000 pages wait ({@link backgroundWalCheckpoints}),
+ * or with `checkpoint: "inline"` on the writing connection, every 4,000
+ * pages.
  *
  * @example
  * ```ts
@@ -27,6 +30,12 @@ export type SqlStoreError = StoreVersionTooNew | SqlError | MigrationError | Con
 export const makeSqliteLayer = (options: {
   readonly filename: string
   readonly synchronous?: "NORMAL" | "FULL"
+  /**
+   * Where WAL checkpoints run: `background` (default), on a worker thread
+   * started when the first one is due, so writes never wait for one; or
+   * `inline`, SQLite's own, by the connection that commits.
+   */
+  readonly checkpoint?: "background" | "inline"
 }): Layer.Layer<SqlClient.SqlClient, SqlStoreError> => {
   const client = SqliteClient.layer({
     filename: options.filename,
@@ -37,12 +46,14 @@ export const makeSqliteLayer = (options: {
     Effect.gen(function* () {
       const sql = yield* SqliteClient.SqliteClient
       yield* sql`PRAGMA busy_timeout = 30000`
-      yield* sql.unsafe(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`)
+      const synchronous = options.synchronous ?? "NORMAL"
+      const background = options.checkpoint !== "inline" && options.filename !== ":memory:"
+      yield* sql.unsafe(`PRAGMA synchronous = ${synchronous}`)
       yield* sql`PRAGMA foreign_keys = ON`
-      // A checkpoint every 4,000 WAL pages (16 MB) instead of SQLite's 1,000: with the default, one
-      // in ~90 commits of a run creation paid a 5–11 ms checkpoint, 0.2 ms per run on average; hot
-      // pages rewritten between checkpoints are copied once (bench/http.ts).
-      yield* sql`PRAGMA wal_autocheckpoint = 4000`
+      // Inline, a checkpoint every 4,000 WAL pages (16 MB) instead of SQLite's 1,000: with the default,
+      // one in ~90 commits of a run creation paid a 5–11 ms checkpoint, 0.2 ms per run on average.
+      // In the background, the writer's own checkpoint is the backstop that restarts the WAL.
+      yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${background ? 16000 : 4000}`)
       yield* migrate
       // Planner statistics, as SQLite recommends for long-lived connections:
       // at open, hourly, and at close. Without them a search filtered on
@@ -52,6 +63,8 @@ export const makeSqliteLayer = (options: {
       yield* optimize("=0x10002")
       yield* Effect.forkScoped(Effect.repeat(optimize(), Schedule.spaced("1 hour")).pipe(Effect.delay("1 hour")))
       yield* Effect.addFinalizer(() => optimize())
+      // Started last, so its worker's connection closes before this one.
+      if (background) yield* backgroundWalCheckpoints({ filename: options.filename, synchronous })
     })
   )
   // better-sqlite3 does not create missing parent directories.

@@ -1,4 +1,5 @@
 import { Context, Effect, Schema } from "effect"
+import { currentMethodSpans } from "./spans.js"
 
 /** The tenant (workspace) a request or program acts in. Single-tenant programs never set it. */
 export const TenantId = Schema.NonEmptyTrimmedString.pipe(Schema.brand("TenantId"))
@@ -34,18 +35,21 @@ export class CurrentPrincipal extends Context.Reference<CurrentPrincipal>()("eff
  * Runs `effect` as `tenant` and `principal`, and puts both on every span it
  * opens (`mlops.tenant.id`, OpenTelemetry's `enduser.id`) and on the
  * current one (the request's server span), so traces of any service can be
- * filtered by tenant.
+ * filtered by tenant. The spans are annotated only while
+ * {@link currentMethodSpans} is on: a configuration that exports no traces
+ * turns it off, and nobody would read them.
  */
 export const actingAs =
   (tenant: TenantId, principal: Principal) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
     const attributes = { "mlops.tenant.id": tenant, "enduser.id": principal.id }
-    return Effect.zipRight(
-      Effect.annotateCurrentSpan(attributes),
-      effect.pipe(
-        Effect.annotateSpans(attributes),
-        Effect.provideService(CurrentTenant, tenant),
-        Effect.provideService(CurrentPrincipal, principal)
-      )
+    const acting = effect.pipe(
+      Effect.provideService(CurrentTenant, tenant),
+      Effect.provideService(CurrentPrincipal, principal)
+    )
+    return Effect.withFiberRuntime((fiber) =>
+      fiber.getFiberRef(currentMethodSpans)
+        ? Effect.zipRight(Effect.annotateCurrentSpan(attributes), Effect.annotateSpans(acting, attributes))
+        : acting
     )
   }

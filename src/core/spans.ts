@@ -3,7 +3,8 @@ import { globalValue } from "effect/GlobalValue"
 
 /**
  * Whether the core services' methods open their spans
- * (`ExperimentTracker.logBatch`, `ModelRegistry.setAlias`, ...). On by
+ * (`ExperimentTracker.logBatch`, `ModelRegistry.setAlias`, ...), and
+ * whether `actingAs` puts the tenant and principal on spans. On by
  * default, so a program that installs its own tracer sees them; the
  * telemetry layers turn them off when they export no traces
  * ({@link layerWithoutMethodSpans}).

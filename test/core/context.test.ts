@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { actingAs, CurrentPrincipal, CurrentTenant, Principal, TenantId } from "../../src/core/context.js"
+import { layerWithoutMethodSpans } from "../../src/core/spans.js"
 
 const acme = TenantId.make("acme")
 const alice = new Principal({ id: "alice" })
@@ -29,6 +30,18 @@ describe("actingAs", () => {
         assert.strictEqual(span.attributes.get("mlops.tenant.id"), "acme")
         assert.strictEqual(span.attributes.get("enduser.id"), "alice")
       }
+    })
+  )
+
+  it.effect("annotates no span while method spans are off, and still acts as the principal", () =>
+    Effect.gen(function* () {
+      const [request, principal] = yield* Effect.currentSpan.pipe(
+        Effect.flatMap((span) => Effect.map(CurrentPrincipal.pipe(actingAs(acme, alice)), (p) => [span, p] as const)),
+        Effect.withSpan("POST /api/2.0/mlflow/registered-models/get", { kind: "server" }),
+        Effect.provide(layerWithoutMethodSpans)
+      )
+      assert.strictEqual(principal.id, "alice")
+      assert.isFalse(request.attributes.has("mlops.tenant.id"))
     })
   )
 })
