@@ -58,6 +58,17 @@ const untilCheckpointed = (pending: () => number) =>
     Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the WAL was never checkpointed") })
   )
 
+/** `pages` pages written to a fresh store that only a checkpointer of `pendingFrames` may checkpoint. */
+const written = (pages: number, { pendingFrames }: { readonly pendingFrames: number }) =>
+  Effect.gen(function* () {
+    const open = yield* shmReader
+    const file = path.join(yield* tempDir("wal-worker"), "store.db")
+    const store = yield* Layer.build(neverCheckpointing(file))
+    yield* backgroundWalCheckpoints({ filename: file, synchronous: "NORMAL", pendingFrames, interval: "10 millis" })
+    yield* writePages(pages).pipe(Effect.provide(store))
+    return { file, pending: yield* open(file) }
+  })
+
 describe("background WAL checkpoints", () => {
   it.scopedLive("the wal-index header counts the frames not yet in the database file", () =>
     Effect.gen(function* () {
@@ -73,17 +84,7 @@ describe("background WAL checkpoints", () => {
 
   it.scopedLive("a worker thread checkpoints once the threshold is passed", () =>
     Effect.gen(function* () {
-      const open = yield* shmReader
-      const file = path.join(yield* tempDir("wal-worker"), "store.db")
-      const store = yield* Layer.build(neverCheckpointing(file))
-      yield* backgroundWalCheckpoints({
-        filename: file,
-        synchronous: "NORMAL",
-        pendingFrames: 100,
-        interval: "10 millis"
-      })
-      yield* writePages(300).pipe(Effect.provide(store))
-      const pending = yield* open(file)
+      const { file, pending } = yield* written(300, { pendingFrames: 100 })
       assert.isAtLeast(pending(), 100)
       yield* untilCheckpointed(pending)
       assert.isAtLeast(framesInWal(file), 300, "the frames stay in the WAL until the writer restarts it")
@@ -92,17 +93,7 @@ describe("background WAL checkpoints", () => {
 
   it.scopedLive("below the threshold the WAL is left to grow", () =>
     Effect.gen(function* () {
-      const open = yield* shmReader
-      const file = path.join(yield* tempDir("wal-below"), "store.db")
-      const store = yield* Layer.build(neverCheckpointing(file))
-      yield* backgroundWalCheckpoints({
-        filename: file,
-        synchronous: "NORMAL",
-        pendingFrames: 1000,
-        interval: "10 millis"
-      })
-      yield* writePages(300).pipe(Effect.provide(store))
-      const pending = yield* open(file)
+      const { file, pending } = yield* written(300, { pendingFrames: 1000 })
       yield* Effect.sleep("200 millis")
       assert.strictEqual(pending(), framesInWal(file))
     })
