@@ -9,7 +9,7 @@ const table = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE IF N
 const note = (body: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql`INSERT INTO notes VALUES (${body})`)
 const notes = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ body: string }>`SELECT body FROM notes ORDER BY body`)
 
-/** How many statements the driver prepares while `effect` runs. */
+/** The statements the driver prepares while `effect` runs. */
 const preparedDuring = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(
     Effect.sync(() => {
