@@ -1,5 +1,5 @@
 import { Context, Effect, Schema } from "effect"
-import { currentMethodSpans } from "./spans.js"
+import { whileMethodSpans } from "./spans.js"
 
 /** The tenant (workspace) a request or program acts in. Single-tenant programs never set it. */
 export const TenantId = Schema.NonEmptyTrimmedString.pipe(Schema.brand("TenantId"))
@@ -35,9 +35,9 @@ export class CurrentPrincipal extends Context.Reference<CurrentPrincipal>()("eff
  * Runs `effect` as `tenant` and `principal`, and puts both on every span it
  * opens (`mlops.tenant.id`, OpenTelemetry's `enduser.id`) and on the
  * current one (the request's server span), so traces of any service can be
- * filtered by tenant. The spans are annotated only while
- * {@link currentMethodSpans} is on: a configuration that exports no traces
- * turns it off, and nobody would read them.
+ * filtered by tenant. The spans are annotated only while method spans are
+ * on (`whileMethodSpans`): a configuration that exports no traces turns
+ * them off, and nobody would read the annotations.
  */
 export const actingAs =
   (tenant: TenantId, principal: Principal) =>
@@ -47,9 +47,8 @@ export const actingAs =
       Effect.provideService(CurrentTenant, tenant),
       Effect.provideService(CurrentPrincipal, principal)
     )
-    return Effect.withFiberRuntime((fiber) =>
-      fiber.getFiberRef(currentMethodSpans)
-        ? Effect.zipRight(Effect.annotateCurrentSpan(attributes), Effect.annotateSpans(acting, attributes))
-        : acting
+    return whileMethodSpans(
+      () => Effect.zipRight(Effect.annotateCurrentSpan(attributes), Effect.annotateSpans(acting, attributes)),
+      acting
     )
   }

@@ -1,4 +1,4 @@
-import { Effect, FiberRef, Layer } from "effect"
+import { type Context, Effect, FiberRef, Layer } from "effect"
 import { globalValue } from "effect/GlobalValue"
 
 /**
@@ -51,15 +51,28 @@ interface MethodSpanOptions {
   readonly captureStackTrace: false | (() => string | undefined)
 }
 
+/**
+ * `traced` (given the fiber's context) while {@link currentMethodSpans} is
+ * on, `untraced` otherwise: the one switch for span work nobody would read
+ * (method spans, the instrumented tracker's and `actingAs`'s annotations).
+ *
+ * @example
+ * ```ts
+ * const annotated = whileMethodSpans(() => Effect.annotateSpans(effect, { "mlops.run.id": runId }), effect)
+ * ```
+ */
+export const whileMethodSpans = <A, E, R>(
+  traced: (context: Context.Context<never>) => Effect.Effect<A, E, R>,
+  untraced: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => (fiber.getFiberRef(currentMethodSpans) ? traced(fiber.currentContext) : untraced))
+
 /** `effect` in the span `name` while {@link currentMethodSpans} is on. */
 const inMethodSpan = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   name: string,
   options: MethodSpanOptions
-): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) =>
-    fiber.getFiberRef(currentMethodSpans) ? Effect.withSpan(effect, name, options) : effect
-  )
+): Effect.Effect<A, E, R> => whileMethodSpans(() => Effect.withSpan(effect, name, options), effect)
 
 // `Effect.fnUntraced` applied to a definition of any shape; every core method's steps give effects.
 const untraced = Effect.fnUntraced as unknown as (

@@ -1,6 +1,6 @@
 import { Context, Duration, Effect, Layer, Metric } from "effect"
 import { CurrentTenant } from "../../core/context.js"
-import { currentMethodSpans } from "../../core/spans.js"
+import { whileMethodSpans } from "../../core/spans.js"
 import { ExperimentTracker, type ExperimentTrackerShape } from "../../core/tracking/ExperimentTracker.js"
 import type { ExperimentId, RunId } from "../../core/tracking/model.js"
 import { ingestBatches, ingestPoints, searchDuration } from "./metrics.js"
@@ -19,13 +19,9 @@ export const SpanAttribute = {
  * off, nothing is annotated: the annotations cost a fiber-ref scope per call.
  */
 const withIds = <A, E>(effect: Effect.Effect<A, E>, ids: Record<string, unknown>): Effect.Effect<A, E> =>
-  Effect.withFiberRuntime((fiber) =>
-    fiber.getFiberRef(currentMethodSpans)
-      ? Effect.annotateSpans(effect, {
-          [SpanAttribute.tenant]: Context.get(fiber.currentContext, CurrentTenant),
-          ...ids
-        })
-      : effect
+  whileMethodSpans(
+    (context) => Effect.annotateSpans(effect, { [SpanAttribute.tenant]: Context.get(context, CurrentTenant), ...ids }),
+    effect
   )
 
 const onRun =
